@@ -1,0 +1,231 @@
+//! The fake Annuaire santé: the professionals psc-mock can authenticate.
+//!
+//! Loaded from a JSON fixture file (the bundled `fixtures/annuaire.json` by
+//! default), validated as a whole before the server starts, then looked up
+//! by national identifier (`idNat`, the CIBA `login_hint`) in O(1).
+
+mod claims;
+mod ids;
+mod model;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use serde::Deserialize;
+
+pub use claims::{ScopeSet, UserInfo};
+pub use ids::{luhn_valid, rpps_of};
+pub use model::{Activity, AuthMode, Exercice, OtherId, Professional};
+
+/// The bundled fixture file.
+pub const BUNDLED: &str = include_str!("../../fixtures/annuaire.json");
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnnuaireError {
+    #[error("cannot read annuaire file {file}: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("annuaire file {file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("annuaire file {file}, professional {id_nat:?}, field {field}: {message}")]
+    Invalid {
+        file: String,
+        id_nat: String,
+        field: String,
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureFile {
+    professionals: Vec<Professional>,
+}
+
+/// Every known professional, by idNat.
+#[derive(Debug, Default)]
+pub struct Annuaire {
+    by_id_nat: DashMap<String, Arc<Professional>>,
+}
+
+impl Annuaire {
+    /// Loads and validates a fixture file, or the bundled one.
+    pub fn load(path: Option<&Path>) -> Result<Self, AnnuaireError> {
+        match path {
+            None => Self::from_json("fixtures/annuaire.json (bundled)", BUNDLED),
+            Some(path) => {
+                let file = path.display().to_string();
+                let text = std::fs::read_to_string(path).map_err(|source| AnnuaireError::Read {
+                    file: file.clone(),
+                    source,
+                })?;
+                Self::from_json(&file, &text)
+            }
+        }
+    }
+
+    pub fn from_json(file: &str, text: &str) -> Result<Self, AnnuaireError> {
+        let parsed: FixtureFile = serde_json::from_str(text).map_err(|e| AnnuaireError::Parse {
+            file: file.into(),
+            message: e.to_string(),
+        })?;
+        let annuaire = Self::default();
+        for mut professional in parsed.professionals {
+            validate(file, &professional)?;
+            complete(&mut professional);
+            let id = professional.id_nat.clone();
+            if annuaire.by_id_nat.contains_key(&id) {
+                return Err(invalid(file, &id, "idNat", "appears twice in the file"));
+            }
+            annuaire.by_id_nat.insert(id, Arc::new(professional));
+        }
+        Ok(annuaire)
+    }
+
+    pub fn get(&self, id_nat: &str) -> Option<Arc<Professional>> {
+        self.by_id_nat.get(id_nat).map(|p| p.value().clone())
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id_nat.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id_nat.is_empty()
+    }
+
+    /// All professionals, sorted by idNat.
+    pub fn all(&self) -> Vec<Arc<Professional>> {
+        let mut all: Vec<_> = self.by_id_nat.iter().map(|p| p.value().clone()).collect();
+        all.sort_by(|a, b| a.id_nat.cmp(&b.id_nat));
+        all
+    }
+}
+
+fn invalid(file: &str, id_nat: &str, field: &str, message: &str) -> AnnuaireError {
+    AnnuaireError::Invalid {
+        file: file.into(),
+        id_nat: id_nat.into(),
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn validate(file: &str, p: &Professional) -> Result<(), AnnuaireError> {
+    let id = p.id_nat.as_str();
+    let fail = |field: &str, message: &str| Err(invalid(file, id, field, message));
+    if id.is_empty() {
+        return fail("idNat", "is required");
+    }
+    if id.starts_with('8') && id.len() == 12 {
+        match rpps_of(id) {
+            Some(rpps) if luhn_valid(rpps) => {}
+            _ => {
+                return fail(
+                    "idNat",
+                    "the RPPS number (after the leading 8) fails its Luhn check",
+                );
+            }
+        }
+    }
+    for (field, value) in [("nom", &p.nom), ("prenom", &p.prenom)] {
+        if value.trim().is_empty() {
+            return fail(field, "is required");
+        }
+    }
+    if !matches!(p.civilite.as_str(), "M" | "MME") {
+        return fail("civilite", "must be \"M\" or \"MME\"");
+    }
+    if p.auth_modes.is_empty() {
+        return fail("authModes", "needs at least one of \"MOBILE\", \"CARD\"");
+    }
+    for (i, exercice) in p.exercices.iter().enumerate() {
+        if exercice.code_profession.is_empty() {
+            return fail(&format!("exercices[{i}].codeProfession"), "is required");
+        }
+        for (j, activity) in exercice.activities.iter().enumerate() {
+            if activity.identifiant_technique_de_la_structure.is_empty() {
+                return fail(
+                    &format!("exercices[{i}].activities[{j}].identifiantTechniqueDeLaStructure"),
+                    "is required: every activity belongs to a structure",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fills what the file may leave out: names of exercice, `otherIds`.
+fn complete(p: &mut Professional) {
+    for exercice in &mut p.exercices {
+        if exercice.nom_dexercice.is_empty() {
+            exercice.nom_dexercice = p.nom.clone();
+        }
+        if exercice.prenom_dexercice.is_empty() {
+            exercice.prenom_dexercice = p.prenom.clone();
+        }
+    }
+    if p.other_ids.is_empty() {
+        let origine = if rpps_of(&p.id_nat).is_some() {
+            "RPPS"
+        } else {
+            "ADELI"
+        };
+        p.other_ids.push(OtherId {
+            identifiant: p.id_nat.clone(),
+            origine: origine.into(),
+            qualite: 1,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_file_loads_with_the_public_test_ids() {
+        let annuaire = Annuaire::load(None).expect("bundled annuaire is valid");
+        assert!(annuaire.len() >= 5);
+        for id in [
+            "899700245667",
+            "899700218896",
+            "899700366240",
+            "899700427885",
+            "899700771191",
+        ] {
+            assert!(annuaire.get(id).is_some(), "{id} missing");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_file_the_professional_and_the_field() {
+        let text =
+            r#"{"professionals":[{"idNat":"899700245668","civilite":"M","nom":"A","prenom":"B"}]}"#;
+        let err = Annuaire::from_json("x.json", text).unwrap_err().to_string();
+        assert!(
+            err.contains("x.json") && err.contains("899700245668") && err.contains("idNat"),
+            "{err}"
+        );
+
+        let dup = r#"{"professionals":[
+            {"idNat":"899700245667","civilite":"M","nom":"A","prenom":"B"},
+            {"idNat":"899700245667","civilite":"M","nom":"C","prenom":"D"}]}"#;
+        assert!(
+            Annuaire::from_json("y.json", dup)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
+
+        let no_structure = r#"{"professionals":[{"idNat":"899700245667","civilite":"M","nom":"A","prenom":"B",
+            "exercices":[{"codeProfession":"10","activities":[{"raisonSocialeSite":"X"}]}]}]}"#;
+        let err = Annuaire::from_json("z.json", no_structure)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("identifiantTechniqueDeLaStructure"), "{err}");
+    }
+}

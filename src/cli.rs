@@ -1,0 +1,192 @@
+//! The command line: `psc-mock [serve]` and `psc-mock keys generate`, and the
+//! start-up banner that tells a user what to connect with.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::ciba::Action;
+use crate::config::Settings;
+use crate::pki;
+use crate::startup::Application;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "psc-mock",
+    version,
+    about = "A mock of Pro Santé Connect: CIBA over mTLS, fixture professionals, scriptable approval.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Manage the test-only PKI.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a CA, server and client certificates and a signing key.
+    Generate {
+        /// Folder to write into.
+        #[arg(long, default_value = "keys")]
+        out: PathBuf,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file (see config/psc-mock.toml for every key).
+    #[arg(long, short, env = "PSC_MOCK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 0.0.0.0:8443 (port 0: any free port).
+    #[arg(long)]
+    pub bind: Option<SocketAddr>,
+    /// Base URL clients use, e.g. https://psc-mock:8443.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Approve every CIBA request without a scenario after N ms.
+    #[arg(long, value_name = "MS")]
+    pub auto_approve_after_ms: Option<u64>,
+    /// Serve plain HTTP (behind a TLS-terminating proxy).
+    #[arg(long)]
+    pub plain_http: bool,
+    /// With --plain-http: header carrying the client certificate (URL-encoded PEM).
+    #[arg(long, value_name = "HEADER", requires = "plain_http")]
+    pub client_cert_header: Option<String>,
+    /// Worker threads (0: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The configuration file (or defaults) with these flags on top.
+    pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
+        let mut settings = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        if let Some(bind) = self.bind {
+            settings.server.bind = bind;
+        }
+        if let Some(url) = &self.public_url {
+            settings.server.public_url.clone_from(url);
+        }
+        if let Some(ms) = self.auto_approve_after_ms {
+            settings.ciba.default_action = Action::Approve;
+            settings.ciba.default_after_ms = ms;
+        }
+        if self.plain_http {
+            settings.server.tls = false;
+        }
+        if let Some(header) = &self.client_cert_header {
+            settings.server.client_cert_header.clone_from(header);
+        }
+        if let Some(workers) = self.workers {
+            settings.server.workers = workers;
+        }
+        Ok(settings)
+    }
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn serve(args: &ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = args.settings()?;
+    let app = Application::build(settings)?;
+    print_banner(&app);
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `psc-mock keys generate`.
+pub fn generate_keys(out: &Path, force: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::default();
+    let ids = [
+        settings.clients[0].client_id.as_str(),
+        settings.clients[1].client_id.as_str(),
+    ];
+    let files = pki::generate(ids)?;
+    if !force && let Some(existing) = files.iter().find(|f| out.join(f.name).exists()) {
+        return Err(format!(
+            "{} exists; pass --force to overwrite the PKI in {}",
+            out.join(existing.name).display(),
+            out.display()
+        )
+        .into());
+    }
+    pki::write_generated(out, &files)?;
+    for file in &files {
+        println!("wrote {}", out.join(file.name).display());
+    }
+    Ok(())
+}
+
+fn print_banner(app: &Application) {
+    let settings = app.settings();
+    let issuer = app.issuer();
+    let base = settings.base_url();
+    let client = &settings.clients[0];
+    println!(
+        "psc-mock {} (a mock of Pro Santé Connect; TEST ONLY)",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  issuer         {issuer}");
+    println!("  discovery      {issuer}/.well-known/openid-configuration");
+    println!("  client_id      {}", client.client_id);
+    println!("  client_secret  {}", client.client_secret);
+    if settings.server.tls && settings.pki.client_ca.is_empty() {
+        match client_files() {
+            Ok([ca, cert, key]) => {
+                println!("  CA             {}", ca.display());
+                println!("  client cert    {}", cert.display());
+                println!("  client key     {}", key.display());
+            }
+            Err(e) => println!("  (client files could not be written: {e})"),
+        }
+    }
+    let approval = match (settings.ciba.default_action, settings.ciba.default_after_ms) {
+        (Action::Pending, _) => {
+            "pending until POST /mock/ciba/requests/{auth_req_id}/approve".to_owned()
+        }
+        (action, ms) => format!("{action:?} after {ms} ms").to_lowercase(),
+    };
+    println!("  CIBA default   {approval}");
+    println!("  control API    {base}/mock/ciba/requests");
+    println!("ready: listening on {base}");
+}
+
+/// Paths of the CA, client certificate and key: the repository's `keys/` when
+/// run from a checkout, else copies of the embedded ones in a temp folder.
+fn client_files() -> Result<[PathBuf; 3], pki::PkiError> {
+    let local = [
+        PathBuf::from("keys/ca.pem"),
+        PathBuf::from("keys/client.pem"),
+        PathBuf::from("keys/client.key"),
+    ];
+    let embedded = [
+        pki::EMBEDDED.ca_cert,
+        pki::EMBEDDED.client_cert,
+        pki::EMBEDDED.client_key,
+    ];
+    let same = local
+        .iter()
+        .zip(embedded)
+        .all(|(path, text)| std::fs::read_to_string(path).is_ok_and(|t| t == text));
+    if same {
+        return Ok(local);
+    }
+    pki::export_client_files(&std::env::temp_dir().join("psc-mock-keys"))
+}

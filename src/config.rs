@@ -1,0 +1,316 @@
+//! One settings tree with a default for every field.
+//!
+//! `config/psc-mock.toml` documents those defaults and is checked against
+//! [`Settings::default`] by a test. A user's TOML file may set any subset;
+//! unknown keys are refused with their name. Command-line flags are applied
+//! on top by `cli`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ciba::Action;
+
+/// Errors while reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub pki: PkiSettings,
+    pub tokens: TokenSettings,
+    pub ciba: CibaSettings,
+    pub annuaire: AnnuaireSettings,
+    pub clients: Vec<ClientSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Base URL clients use to reach the server (scheme, host, port), e.g.
+    /// `https://psc-mock:8443` in a compose file. Empty: derived from `bind`.
+    pub public_url: String,
+    /// Keycloak realm name, the last segment of the issuer.
+    pub realm: String,
+    /// `false` serves plain HTTP, for use behind a TLS-terminating proxy.
+    pub tls: bool,
+    /// With `tls = false` only: the request header in which the proxy passes
+    /// the client certificate (URL-encoded PEM, as nginx's
+    /// `$ssl_client_escaped_cert`). Empty: no client certificates at all.
+    pub client_cert_header: String,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Where the TLS material and the token signing key come from. An empty path
+/// means the committed test-only file embedded in the binary (`keys/`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PkiSettings {
+    pub server_cert: Option<PathBuf>,
+    pub server_key: Option<PathBuf>,
+    /// CA certificates whose client certificates are accepted.
+    pub client_ca: Vec<PathBuf>,
+    /// RSA private key (PKCS#8 or PKCS#1 PEM) signing the tokens.
+    pub signing_key: Option<PathBuf>,
+}
+
+/// Token lifetimes, in seconds (defaults from FACTS §4: PSC's 120 s access
+/// token and 30 min refresh token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenSettings {
+    pub access_token_ttl_s: u64,
+    pub id_token_ttl_s: u64,
+    pub refresh_token_ttl_s: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CibaSettings {
+    /// `expires_in` of the acknowledgement (PSC: 120).
+    pub expires_in_s: u64,
+    /// Minimum polling interval (ANS's own test double: 1; Keycloak: 5).
+    pub interval_s: u64,
+    /// Largest `requested_expiry` a client may ask for.
+    pub max_requested_expiry_s: u64,
+    /// How long a finished (denied, expired) request is kept so that polls
+    /// still see its outcome, after its expiry.
+    pub keep_finished_s: u64,
+    /// Cap of the request store; a new request beyond it is refused.
+    pub max_requests: usize,
+    /// What happens to a request no scenario speaks for.
+    pub default_action: Action,
+    /// Delay before `default_action` applies.
+    pub default_after_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnnuaireSettings {
+    /// Fixture file (JSON); empty means the bundled `fixtures/annuaire.json`.
+    pub file: Option<PathBuf>,
+}
+
+/// A registered client (a connecting service).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    pub client_id: String,
+    pub client_secret: String,
+    /// CIBA must be enabled per client on PSC.
+    #[serde(default = "yes")]
+    pub ciba: bool,
+    /// Require a client certificate whose subject CN is the client_id.
+    #[serde(default = "yes")]
+    pub require_certificate: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The default client of the embedded configuration.
+pub const DEFAULT_CLIENT_ID: &str = "psc-mock-client";
+pub const DEFAULT_CLIENT_SECRET: &str = "psc-mock-secret";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            pki: PkiSettings::default(),
+            tokens: TokenSettings::default(),
+            ciba: CibaSettings::default(),
+            annuaire: AnnuaireSettings::default(),
+            clients: vec![
+                ClientSettings {
+                    client_id: DEFAULT_CLIENT_ID.into(),
+                    client_secret: DEFAULT_CLIENT_SECRET.into(),
+                    ciba: true,
+                    require_certificate: true,
+                },
+                ClientSettings {
+                    client_id: "psc-mock-client-2".into(),
+                    client_secret: "psc-mock-secret-2".into(),
+                    ciba: true,
+                    require_certificate: true,
+                },
+                ClientSettings {
+                    client_id: "psc-mock-no-ciba".into(),
+                    client_secret: "psc-mock-secret-no-ciba".into(),
+                    ciba: false,
+                    require_certificate: false,
+                },
+            ],
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: String::new(),
+            realm: "esante-wallet".into(),
+            tls: true,
+            client_cert_header: String::new(),
+            workers: 0,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_s: 120,
+            id_token_ttl_s: 120,
+            refresh_token_ttl_s: 1800,
+        }
+    }
+}
+
+impl Default for CibaSettings {
+    fn default() -> Self {
+        Self {
+            expires_in_s: 120,
+            interval_s: 1,
+            max_requested_expiry_s: 600,
+            keep_finished_s: 300,
+            max_requests: 10_000,
+            default_action: Action::Pending,
+            default_after_ms: 0,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads a TOML file; fields it does not set keep their defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    /// The base URL clients use: `public_url`, or one derived from `bind`.
+    pub fn base_url(&self) -> String {
+        let configured = self.server.public_url.trim_end_matches('/');
+        if !configured.is_empty() {
+            return configured.to_owned();
+        }
+        let scheme = if self.server.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.server.bind)
+    }
+
+    /// The issuer, `<base>/auth/realms/<realm>`, never with a trailing slash.
+    pub fn issuer(&self) -> String {
+        format!("{}/auth/realms/{}", self.base_url(), self.server.realm)
+    }
+
+    /// Checks what serde cannot: consistent values.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.clients.is_empty() {
+            return invalid("no client is configured ([[clients]])".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for client in &self.clients {
+            if client.client_id.is_empty() {
+                return invalid("a client has an empty client_id".into());
+            }
+            if !seen.insert(client.client_id.as_str()) {
+                return invalid(format!(
+                    "client_id {:?} is configured twice",
+                    client.client_id
+                ));
+            }
+        }
+        if self.ciba.expires_in_s == 0 {
+            return invalid("ciba.expires_in_s must be at least 1".into());
+        }
+        if self.ciba.max_requests == 0 {
+            return invalid("ciba.max_requests must be at least 1".into());
+        }
+        if !self.server.tls && self.server.client_cert_header.contains(char::is_whitespace) {
+            return invalid("server.client_cert_header must be a header name".into());
+        }
+        if self.server.tls && !self.server.client_cert_header.is_empty() {
+            return invalid(
+                "server.client_cert_header is only read with server.tls = false (behind a proxy)"
+                    .into(),
+            );
+        }
+        let url = &self.server.public_url;
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            return invalid(format!(
+                "server.public_url {url:?} must start with https:// or http://"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_file_is_the_default() {
+        let text = include_str!("../config/psc-mock.toml");
+        let parsed = Settings::from_toml(text).expect("config/psc-mock.toml parses");
+        assert_eq!(parsed, Settings::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Settings::from_toml("[server]\nbnid = \"127.0.0.1:1\"\n").unwrap_err();
+        assert!(err.contains("bnid"), "{err}");
+    }
+
+    #[test]
+    fn issuer_has_no_trailing_slash() {
+        let mut s = Settings::default();
+        assert_eq!(
+            s.issuer(),
+            "https://127.0.0.1:8443/auth/realms/esante-wallet"
+        );
+        s.server.public_url = "https://psc-mock:8443/".into();
+        assert_eq!(
+            s.issuer(),
+            "https://psc-mock:8443/auth/realms/esante-wallet"
+        );
+    }
+
+    #[test]
+    fn duplicate_clients_are_refused() {
+        let mut s = Settings::default();
+        s.clients.push(s.clients[0].clone());
+        assert!(s.validate().unwrap_err().to_string().contains("twice"));
+    }
+}

@@ -1,0 +1,144 @@
+//! `/mock/ciba/requests`: list the CIBA requests and answer them as the
+//! professional would.
+
+use std::time::SystemTime;
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::ControlError;
+use crate::ciba::{Action, CibaRequest, Status, StoreError};
+use crate::clock::unix_seconds;
+use crate::state::AppState;
+
+/// A request as the control API shows it.
+#[derive(Serialize)]
+pub struct RequestView {
+    #[serde(flatten)]
+    request: CibaRequest,
+    status: Status,
+    created_at: u64,
+    expires_at: u64,
+    interval: u64,
+    /// A scripted answer still to come: `{"action": "approve", "at": …}`.
+    scheduled: Option<Scheduled>,
+    professional: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Scheduled {
+    action: Action,
+    at_ms: u128,
+}
+
+impl RequestView {
+    fn new(request: CibaRequest, state: &AppState, now: SystemTime) -> Self {
+        let scheduled = request.scheduled(now).map(|(action, at)| Scheduled {
+            action,
+            at_ms: at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis()),
+        });
+        let professional = state
+            .annuaire
+            .get(&request.login_hint)
+            .map(|p| format!("{} {}", p.prenom, p.nom));
+        Self {
+            status: request.status(now),
+            created_at: unix_seconds(request.created_at),
+            expires_at: unix_seconds(request.expires_at),
+            interval: request.interval.as_secs(),
+            scheduled,
+            professional,
+            request,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    status: Option<String>,
+    login_hint: Option<String>,
+    client_id: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    filter: web::Query<Filter>,
+) -> Result<HttpResponse, ControlError> {
+    let now = state.clock.now();
+    let wanted_status = filter
+        .status
+        .as_deref()
+        .map(|s| {
+            serde_json::from_value::<Status>(serde_json::Value::String(s.to_owned())).map_err(
+                |_| {
+                    ControlError::BadRequest(format!(
+                        "status {s:?} is not one of pending, approved, denied, expired"
+                    ))
+                },
+            )
+        })
+        .transpose()?;
+    let views: Vec<_> = state
+        .ciba
+        .list()
+        .into_iter()
+        .filter(|r| wanted_status.is_none_or(|s| r.status(now) == s))
+        .filter(|r| {
+            filter
+                .login_hint
+                .as_ref()
+                .is_none_or(|h| &r.login_hint == h)
+        })
+        .filter(|r| filter.client_id.as_ref().is_none_or(|c| &r.client_id == c))
+        .map(|r| RequestView::new(r, &state, now))
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ControlError> {
+    let now = state.clock.now();
+    let request = state.ciba.get(&path).ok_or_else(|| {
+        ControlError::NotFound(StoreError::Unknown(path.into_inner()).to_string())
+    })?;
+    Ok(HttpResponse::Ok().json(RequestView::new(request, &state, now)))
+}
+
+/// `POST /mock/ciba/requests/{auth_req_id}/{approve|deny|expire}`.
+pub async fn decide(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ControlError> {
+    let (auth_req_id, action) = path.into_inner();
+    let action = match action.as_str() {
+        "approve" => Action::Approve,
+        "deny" => Action::Deny,
+        "expire" => Action::Expire,
+        other => {
+            return Err(ControlError::NotFound(format!(
+                "unknown action {other:?}: use approve, deny or expire"
+            )));
+        }
+    };
+    let now = state.clock.now();
+    let request = state
+        .ciba
+        .decide(&auth_req_id, action, now)
+        .map_err(|e| match e {
+            StoreError::Unknown(_) => ControlError::NotFound(e.to_string()),
+            StoreError::NotPending(_) | StoreError::Full { .. } => {
+                ControlError::Conflict(e.to_string())
+            }
+        })?;
+    tracing::info!(
+        auth_req_id,
+        ?action,
+        "CIBA request answered through the control API"
+    );
+    Ok(HttpResponse::Ok().json(RequestView::new(request, &state, now)))
+}

@@ -1,0 +1,123 @@
+//! Scenarios per professional, the identities, the clock, reset, health.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::ControlError;
+use crate::annuaire::AuthMode;
+use crate::ciba::Scenario;
+use crate::state::AppState;
+
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+#[derive(Serialize)]
+struct ScenarioView {
+    login_hint: String,
+    #[serde(flatten)]
+    scenario: Scenario,
+}
+
+pub async fn list_scenarios(state: web::Data<AppState>) -> HttpResponse {
+    let scenarios: Vec<_> = state
+        .scenarios
+        .list()
+        .into_iter()
+        .map(|(login_hint, scenario)| ScenarioView {
+            login_hint,
+            scenario,
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "default": state.scenarios.default_scenario(),
+        "scenarios": scenarios,
+    }))
+}
+
+/// `PUT /mock/scenarios/{login_hint}` with `{"action": …, "after_ms": N}`.
+pub async fn put_scenario(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<Scenario>,
+) -> Result<HttpResponse, ControlError> {
+    let login_hint = path.into_inner();
+    let scenario = body.into_inner();
+    if !state.scenarios.set(&login_hint, scenario) {
+        return Err(ControlError::Full(
+            "too many scenarios; DELETE some or POST /mock/reset".into(),
+        ));
+    }
+    let known = state.annuaire.get(&login_hint).is_some();
+    Ok(HttpResponse::Ok().json(json!({
+        "login_hint": login_hint,
+        "action": scenario.action,
+        "after_ms": scenario.after_ms,
+        "known_professional": known,
+    })))
+}
+
+pub async fn delete_scenario(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ControlError> {
+    state
+        .scenarios
+        .remove(&path)
+        .map(|_| HttpResponse::NoContent().finish())
+        .ok_or_else(|| ControlError::NotFound(format!("no scenario for login_hint {:?}", *path)))
+}
+
+#[derive(Serialize)]
+struct IdentityView<'a> {
+    #[serde(rename = "idNat")]
+    id_nat: &'a str,
+    given_name: &'a str,
+    family_name: &'a str,
+    professions: Vec<&'a str>,
+    #[serde(rename = "authModes")]
+    auth_modes: &'a [AuthMode],
+}
+
+/// `GET /mock/identities`: who can be used as `login_hint`.
+pub async fn identities(state: web::Data<AppState>) -> HttpResponse {
+    let all = state.annuaire.all();
+    let views: Vec<_> = all
+        .iter()
+        .map(|p| IdentityView {
+            id_nat: &p.id_nat,
+            given_name: &p.prenom,
+            family_name: &p.nom,
+            professions: p
+                .exercices
+                .iter()
+                .map(|e| e.code_profession.as_str())
+                .collect(),
+            auth_modes: &p.auth_modes,
+        })
+        .collect();
+    HttpResponse::Ok().json(views)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    seconds: u64,
+}
+
+/// `POST /mock/clock/advance` with `{"seconds": N}`: moves the mock's clock
+/// forward, to expire requests and tokens without waiting.
+pub async fn advance_clock(state: web::Data<AppState>, body: web::Json<Advance>) -> HttpResponse {
+    state.clock.advance(Duration::from_secs(body.seconds));
+    HttpResponse::Ok().json(json!({"now": crate::clock::unix_seconds(state.clock.now())}))
+}
+
+/// `POST /mock/reset`: forgets every CIBA request and scenario.
+pub async fn reset(state: web::Data<AppState>) -> HttpResponse {
+    state.ciba.clear();
+    state.scenarios.clear();
+    HttpResponse::NoContent().finish()
+}

@@ -1,0 +1,89 @@
+//! The control API under `/mock/`: what plays the professional's CPS card or
+//! e-CPS app, and what lets a test steer the mock.
+//!
+//! JSON in and out, no client certificate needed. Its errors are
+//! [`ControlError`]s, rendered here with the same `error` /
+//! `error_description` shape as the protocol's.
+
+mod ciba;
+mod misc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use serde::Serialize;
+
+use crate::oidc::resource;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Full(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    error_description: &'a str,
+}
+
+impl ResponseError for ControlError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let error = match self {
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::BadRequest(_) => "invalid_request",
+            Self::Full(_) => "temporarily_unavailable",
+        };
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error,
+            error_description: &self.to_string(),
+        })
+    }
+}
+
+/// Mounts `/mock/…`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let json = web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|err, _| {
+            ControlError::BadRequest(format!("invalid JSON body: {err}")).into()
+        });
+    let path = web::PathConfig::default()
+        .error_handler(|err, _| ControlError::BadRequest(err.to_string()).into());
+    cfg.service(
+        web::scope("/mock")
+            .app_data(json)
+            .app_data(path)
+            .service(resource("/health").route(web::get().to(misc::health)))
+            .service(resource("/ciba/requests").route(web::get().to(ciba::list)))
+            .service(resource("/ciba/requests/{auth_req_id}").route(web::get().to(ciba::get)))
+            .service(
+                resource("/ciba/requests/{auth_req_id}/{action}")
+                    .route(web::post().to(ciba::decide)),
+            )
+            .service(resource("/scenarios").route(web::get().to(misc::list_scenarios)))
+            .service(
+                resource("/scenarios/{login_hint}")
+                    .route(web::put().to(misc::put_scenario))
+                    .route(web::delete().to(misc::delete_scenario)),
+            )
+            .service(resource("/identities").route(web::get().to(misc::identities)))
+            .service(resource("/clock/advance").route(web::post().to(misc::advance_clock)))
+            .service(resource("/reset").route(web::post().to(misc::reset))),
+    );
+}

@@ -1,0 +1,182 @@
+//! The OAuth/OIDC error of the protocol endpoints, and the one place where it
+//! becomes an HTTP response.
+//!
+//! Every refusal a client can see is a value of [`OAuthError`]: its `Display`
+//! is the wire `error` code (RFC 6749 §5.2, CIBA Core §11 and §13, RFC 6750
+//! §3.1) and it carries a human description naming what was wrong. Nothing
+//! else in the crate knows status codes or error bodies for these endpoints.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// An error answered by an OAuth/OIDC endpoint.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum OAuthError {
+    /// A parameter is missing, repeated, malformed or unsupported.
+    #[error("invalid_request")]
+    InvalidRequest(String),
+    /// Client authentication failed. `basic` says whether the client tried
+    /// HTTP Basic, in which case RFC 6749 §5.2 asks for `WWW-Authenticate`.
+    #[error("invalid_client")]
+    InvalidClient { description: String, basic: bool },
+    /// Keycloak answers a client without the CIBA grant with `invalid_grant`
+    /// and 401 at the backchannel endpoint (400 at the token endpoint).
+    #[error("invalid_grant")]
+    InvalidGrant {
+        description: String,
+        status: StatusCode,
+    },
+    #[error("unauthorized_client")]
+    UnauthorizedClient(String),
+    #[error("unsupported_grant_type")]
+    UnsupportedGrantType(String),
+    #[error("invalid_scope")]
+    InvalidScope(String),
+    /// CIBA Core §13: the binding message is too long or has bad characters.
+    #[error("invalid_binding_message")]
+    InvalidBindingMessage(String),
+    #[error("authorization_pending")]
+    AuthorizationPending,
+    #[error("slow_down")]
+    SlowDown(String),
+    #[error("access_denied")]
+    AccessDenied(String),
+    #[error("expired_token")]
+    ExpiredToken(String),
+    /// RFC 6750 §3.1: the bearer token is missing, malformed, expired or
+    /// bound to another certificate. Answered with 401 and `WWW-Authenticate`.
+    #[error("invalid_token")]
+    InvalidToken(String),
+    /// The pending-request store is full (a configured cap).
+    #[error("temporarily_unavailable")]
+    TemporarilyUnavailable(String),
+    #[error("invalid_request")]
+    PayloadTooLarge(String),
+    #[error("not_found")]
+    NotFound(String),
+    #[error("invalid_request")]
+    MethodNotAllowed(String),
+    #[error("server_error")]
+    ServerError(String),
+}
+
+/// Keycloak's exact description for a pending CIBA request (FACTS §3).
+pub const PENDING_DESCRIPTION: &str =
+    "The authorization request is still pending as the end-user hasn't yet been authenticated.";
+
+impl OAuthError {
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::InvalidRequest(description.into())
+    }
+
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self::InvalidClient {
+            description: description.into(),
+            basic: false,
+        }
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::InvalidGrant {
+            description: description.into(),
+            status: StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The human-readable `error_description`.
+    pub fn description(&self) -> &str {
+        match self {
+            Self::InvalidRequest(d)
+            | Self::UnauthorizedClient(d)
+            | Self::UnsupportedGrantType(d)
+            | Self::InvalidScope(d)
+            | Self::InvalidBindingMessage(d)
+            | Self::SlowDown(d)
+            | Self::AccessDenied(d)
+            | Self::ExpiredToken(d)
+            | Self::InvalidToken(d)
+            | Self::TemporarilyUnavailable(d)
+            | Self::PayloadTooLarge(d)
+            | Self::NotFound(d)
+            | Self::MethodNotAllowed(d)
+            | Self::ServerError(d) => d,
+            Self::InvalidClient { description, .. } | Self::InvalidGrant { description, .. } => {
+                description
+            }
+            Self::AuthorizationPending => PENDING_DESCRIPTION,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    error_description: &'a str,
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidClient { .. } | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidGrant { status, .. } => *status,
+            Self::TemporarilyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::ServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Self::InvalidToken(d) => {
+                // RFC 6750 §3: the challenge repeats the error for the client.
+                let quoted = d.replace(['"', '\\'], "'");
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer realm=\"esante-wallet\", error=\"invalid_token\", error_description=\"{quoted}\""
+                    ),
+                ));
+            }
+            Self::InvalidClient { basic: true, .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"esante-wallet\""));
+            }
+            _ => {}
+        }
+        response.json(ErrorBody {
+            error: self.to_string(),
+            error_description: self.description(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_the_wire_code() {
+        assert_eq!(OAuthError::SlowDown(String::new()).to_string(), "slow_down");
+        assert_eq!(
+            OAuthError::AuthorizationPending.to_string(),
+            "authorization_pending"
+        );
+        assert_eq!(
+            OAuthError::invalid_client("x").to_string(),
+            "invalid_client"
+        );
+    }
+
+    #[test]
+    fn statuses_follow_the_rfcs() {
+        assert_eq!(OAuthError::invalid_client("x").status_code(), 401);
+        assert_eq!(OAuthError::InvalidToken("x".into()).status_code(), 401);
+        assert_eq!(OAuthError::AuthorizationPending.status_code(), 400);
+        assert_eq!(OAuthError::invalid_grant("x").status_code(), 400);
+    }
+}

@@ -1,0 +1,29 @@
+//! The `psc-mock` binary: parse the command line, set up logging, run.
+
+use clap::Parser;
+use psc_mock::cli::{Cli, Command, KeysCommand, generate_keys, serve};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "psc_mock=info,actix_server=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None => serve(&cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Keys(KeysCommand::Generate { out, force })) => generate_keys(out, *force),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("psc-mock: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! `POST …/ext/ciba/auth`: the backchannel authentication request (CIBA
+//! Core §7), in poll mode, with PSC's parameters (FACTS §3).
+//!
+//! Checks run in Keycloak's order: client authentication → CIBA enabled for
+//! the client → `login_hint` present → `scope` present → known
+//! professional → valid scope; then what Keycloak leaves to its
+//! authentication channel (acr, binding message, channel, expiry).
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+use super::authorization;
+use super::discovery::{ACR_VALUES, SCOPES};
+use crate::annuaire::{AuthMode, Professional};
+use crate::ciba::{NewRequest, StoreError};
+use crate::error::OAuthError;
+use crate::form::Form;
+use crate::state::AppState;
+use crate::tls::ClientCert;
+
+/// Longest `binding_message` accepted (ANS sends two digits).
+const MAX_BINDING_MESSAGE: usize = 64;
+
+#[derive(Serialize)]
+struct Acknowledgement {
+    auth_req_id: String,
+    expires_in: u64,
+    interval: u64,
+}
+
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cert: ClientCert,
+    form: Form,
+) -> Result<HttpResponse, OAuthError> {
+    let now = state.clock.now();
+    let auth = state
+        .clients
+        .authenticate(authorization(&req)?, &form, cert.0.as_deref())?;
+    let client_id = auth.client.client_id.clone();
+    let _span = tracing::info_span!("bc_authorize", client_id = %client_id).entered();
+    if !auth.client.ciba {
+        // Keycloak answers 401 here, 400 at the token endpoint.
+        return Err(OAuthError::InvalidGrant {
+            description: "Client not allowed OIDC CIBA Grant".into(),
+            status: StatusCode::UNAUTHORIZED,
+        });
+    }
+    for unsupported in ["login_hint_token", "id_token_hint"] {
+        if form.get(unsupported).is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "{unsupported} is not supported: PSC identifies the professional by login_hint (their idNat)"
+            )));
+        }
+    }
+    // Keycloak's own wording for these two, space before the colon included.
+    let login_hint = form
+        .get("login_hint")
+        .ok_or_else(|| OAuthError::invalid_request("missing parameter : login_hint"))?;
+    let scope = form
+        .get("scope")
+        .ok_or_else(|| OAuthError::invalid_request("missing parameter : scope"))?;
+    let professional = state.annuaire.get(login_hint).ok_or_else(|| {
+        OAuthError::invalid_request(format!(
+            "invalid_user: no professional with idNat {login_hint:?} in the annuaire (GET /mock/identities lists them)"
+        ))
+    })?;
+    check_scope(scope)?;
+    let acr = acr(form.get("acr_values"))?;
+    let binding_message = binding_message(form.get("binding_message"))?;
+    let channel = channel(form.get("channel"), &professional)?;
+    let expires_in = expiry(form.get("requested_expiry"), &state)?;
+
+    let params = NewRequest {
+        client_id,
+        login_hint: login_hint.to_owned(),
+        scope: scope.to_owned(),
+        acr,
+        binding_message,
+        channel,
+        expires_in,
+        interval: Duration::from_secs(state.ciba_settings.interval_s),
+    };
+    let schedule = state.scenarios.for_login_hint(login_hint).schedule(now);
+    let request = state
+        .ciba
+        .create(params, schedule, now)
+        .map_err(|e| match e {
+            StoreError::Full { .. } => OAuthError::TemporarilyUnavailable(e.to_string()),
+            other => OAuthError::ServerError(other.to_string()),
+        })?;
+    tracing::info!(auth_req_id = %request.auth_req_id, login_hint, channel = channel.as_str(), "CIBA request created");
+    Ok(HttpResponse::Ok().json(Acknowledgement {
+        auth_req_id: request.auth_req_id,
+        expires_in: expires_in.as_secs(),
+        interval: state.ciba_settings.interval_s,
+    }))
+}
+
+/// Every scope must be known and `openid` must be among them.
+fn check_scope(scope: &str) -> Result<(), OAuthError> {
+    let values: Vec<&str> = scope.split_ascii_whitespace().collect();
+    if let Some(unknown) = values.iter().find(|s| !SCOPES.contains(s)) {
+        return Err(OAuthError::InvalidScope(format!(
+            "Invalid scopes: {scope} ({unknown:?} is not supported; supported: {})",
+            SCOPES.join(" ")
+        )));
+    }
+    if !values.contains(&"openid") {
+        return Err(OAuthError::InvalidScope(format!(
+            "Invalid scopes: {scope} (the scope must contain openid)"
+        )));
+    }
+    Ok(())
+}
+
+fn acr(requested: Option<&str>) -> Result<String, OAuthError> {
+    let Some(requested) = requested else {
+        return Ok(ACR_VALUES[0].to_owned());
+    };
+    requested
+        .split_ascii_whitespace()
+        .find(|v| ACR_VALUES.contains(v))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            OAuthError::invalid_request(format!(
+                "acr_values {requested:?} not supported; PSC authenticates at {}",
+                ACR_VALUES.join(" ")
+            ))
+        })
+}
+
+fn binding_message(message: Option<&str>) -> Result<Option<String>, OAuthError> {
+    let Some(message) = message else {
+        return Ok(None);
+    };
+    if message.chars().count() > MAX_BINDING_MESSAGE {
+        return Err(OAuthError::InvalidBindingMessage(format!(
+            "binding_message is longer than {MAX_BINDING_MESSAGE} characters"
+        )));
+    }
+    if message.chars().any(char::is_control) {
+        return Err(OAuthError::InvalidBindingMessage(
+            "binding_message contains control characters".into(),
+        ));
+    }
+    Ok(Some(message.to_owned()))
+}
+
+/// PSC's `channel`: `MOBILE` (e-CPS, the default) or `CARD` (CPS-Gestion).
+fn channel(value: Option<&str>, professional: &Professional) -> Result<AuthMode, OAuthError> {
+    let mode = match value {
+        None => AuthMode::Mobile,
+        Some(v) => AuthMode::parse(v).ok_or_else(|| {
+            OAuthError::invalid_request(format!("channel {v:?} is not MOBILE or CARD"))
+        })?,
+    };
+    if !professional.reachable_by(mode) {
+        let means = match mode {
+            AuthMode::Mobile => "no e-CPS (channel MOBILE)",
+            AuthMode::Card => "no CPS card (channel CARD)",
+        };
+        return Err(OAuthError::invalid_request(format!(
+            "professional {} has {means}; PSC could not reach them",
+            professional.id_nat
+        )));
+    }
+    Ok(mode)
+}
+
+fn expiry(requested: Option<&str>, state: &AppState) -> Result<Duration, OAuthError> {
+    let max = state.ciba_settings.max_requested_expiry_s;
+    let Some(requested) = requested else {
+        return Ok(Duration::from_secs(state.ciba_settings.expires_in_s));
+    };
+    match requested.parse::<u64>() {
+        Ok(seconds) if (1..=max).contains(&seconds) => Ok(Duration::from_secs(seconds)),
+        _ => Err(OAuthError::invalid_request(format!(
+            "requested_expiry {requested:?} must be a whole number of seconds from 1 to {max}"
+        ))),
+    }
+}

@@ -1,0 +1,73 @@
+//! The discovery document, at the standard path and at PSC's own
+//! (`wallet-openid-configuration`), built once from the issuer.
+//!
+//! It advertises what psc-mock implements, with PSC's names and values where
+//! PSC publishes them (FACTS §2). Deliberate differences from PSC's:
+//! `backchannel_token_delivery_modes_supported` is `["poll"]` (ANS documents
+//! that only poll works, though PSC lists ping too); `acr_values_supported`
+//! is `["eidas1"]` (PSC's `["0","0"]` is a Keycloak artefact; tokens carry
+//! `eidas1`).
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::{BC_AUTHORIZE, JWKS, TOKEN, USERINFO};
+use crate::state::AppState;
+
+pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
+
+/// The scopes psc-mock accepts (FACTS §2; see `annuaire::claims` for what
+/// each selects).
+pub const SCOPES: [&str; 4] = ["openid", "scope_all", "profile", "email"];
+
+/// The `acr` values psc-mock accepts and issues.
+pub const ACR_VALUES: [&str; 1] = ["eidas1"];
+
+pub fn document(issuer: &str) -> Vec<u8> {
+    let url = |path: &str| format!("{issuer}{path}");
+    let doc = json!({
+        "issuer": issuer,
+        // Required by OIDC Discovery §3; the code flow comes in a later
+        // version and this endpoint answers a clear error until then.
+        "authorization_endpoint": url(super::AUTHORIZE),
+        "token_endpoint": url(TOKEN),
+        "userinfo_endpoint": url(USERINFO),
+        "jwks_uri": url(JWKS),
+        "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
+        "backchannel_token_delivery_modes_supported": ["poll"],
+        "backchannel_authentication_request_signing_alg_values_supported": [],
+        "grant_types_supported": [CIBA_GRANT],
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "tls_client_auth"],
+        "tls_client_certificate_bound_access_tokens": true,
+        "mtls_endpoint_aliases": {
+            "token_endpoint": url(TOKEN),
+            "userinfo_endpoint": url(USERINFO),
+            "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
+        },
+        "scopes_supported": SCOPES,
+        "acr_values_supported": ACR_VALUES,
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "azp", "sid",
+            "SubjectNameID", "preferred_username", "given_name", "family_name",
+            "email_verified", "authMode", "otherIds", "SubjectOrganization",
+            "SubjectOrganizationID", "SubjectRole", "Secteur_Activite",
+            "Palier_Authentification", "PSI_Locale", "UITVersion",
+            "Acces_Regulation_Medicale", "Mode_Acces_Raison", "SubjectRefPro"
+        ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    });
+    serde_json::to_vec_pretty(&doc).unwrap_or_default()
+}
+
+pub async fn get(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.discovery.clone())
+}

@@ -1,0 +1,92 @@
+//! PSC's OpenID Connect endpoints, at Keycloak's paths under the issuer
+//! (FACTS §1). One file per endpoint.
+
+mod bc_authorize;
+pub mod discovery;
+mod jwks;
+mod token;
+mod userinfo;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::OAuthError;
+
+/// Paths under the issuer.
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+pub const WALLET_DISCOVERY: &str = "/.well-known/wallet-openid-configuration";
+pub const JWKS: &str = "/protocol/openid-connect/certs";
+pub const BC_AUTHORIZE: &str = "/protocol/openid-connect/ext/ciba/auth";
+pub const TOKEN: &str = "/protocol/openid-connect/token";
+pub const USERINFO: &str = "/protocol/openid-connect/userinfo";
+pub const AUTHORIZE: &str = "/protocol/openid-connect/auth";
+
+/// Mounts the endpoints under `/auth/realms/{realm}`.
+pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+    move |cfg| {
+        cfg.service(
+            web::scope(&format!("/auth/realms/{realm}"))
+                .service(resource(DISCOVERY).route(web::get().to(discovery::get)))
+                .service(resource(WALLET_DISCOVERY).route(web::get().to(discovery::get)))
+                .service(resource(JWKS).route(web::get().to(jwks::get)))
+                .service(resource(BC_AUTHORIZE).route(web::post().to(bc_authorize::post)))
+                .service(resource(TOKEN).route(web::post().to(token::post)))
+                .service(
+                    resource(USERINFO)
+                        .route(web::get().to(userinfo::handle))
+                        .route(web::post().to(userinfo::handle)),
+                )
+                .service(web::resource(AUTHORIZE).to(not_yet)),
+        );
+    }
+}
+
+/// A resource whose other methods get a JSON 405 rather than an empty one.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, OAuthError> {
+    Err(OAuthError::MethodNotAllowed(format!(
+        "{} is not allowed on {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Unknown paths: a JSON 404 naming the path.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, OAuthError> {
+    Err(OAuthError::NotFound(format!(
+        "no endpoint at {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// The authorization endpoint is advertised because OIDC Discovery §3
+/// requires it; the code flow itself is not served yet.
+async fn not_yet() -> Result<HttpResponse, OAuthError> {
+    Err(OAuthError::invalid_request(
+        "the authorization code flow is not available in this version of psc-mock; use CIBA (ext/ciba/auth)",
+    ))
+}
+
+/// The `Authorization` header as text, if present.
+pub fn authorization(req: &HttpRequest) -> Result<Option<&str>, OAuthError> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                OAuthError::invalid_request("the Authorization header is not visible ASCII")
+            })
+        })
+        .transpose()
+}
+
+/// A JSON answer that must not be cached (RFC 6749 §5.1).
+pub fn no_store_json(body: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}

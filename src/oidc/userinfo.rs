@@ -1,0 +1,67 @@
+//! `GET|POST …/userinfo`: the professional's claims as plain JSON (FACTS
+//! §5), for a valid access token in the `Authorization: Bearer` header.
+//!
+//! A token bound to a certificate (`cnf.x5t#S256`) is only accepted over a
+//! connection presenting that certificate (RFC 8705 §3).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::authorization;
+use crate::annuaire::ScopeSet;
+use crate::error::OAuthError;
+use crate::state::AppState;
+use crate::tls::ClientCert;
+
+pub async fn handle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cert: ClientCert,
+) -> Result<HttpResponse, OAuthError> {
+    let header = authorization(&req)?.ok_or_else(|| {
+        OAuthError::InvalidToken(
+            "Token not provided: send Authorization: Bearer <access_token>".into(),
+        )
+    })?;
+    let token = match header.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            token.trim()
+        }
+        _ => {
+            return Err(OAuthError::InvalidToken(
+                "the Authorization header must be \"Bearer <access_token>\"".into(),
+            ));
+        }
+    };
+    let claims = state
+        .tokens
+        .verify_access(token, state.clock.now())
+        .map_err(OAuthError::InvalidToken)?;
+    if let Some(cnf) = &claims.cnf {
+        match cert.0.as_deref() {
+            None => {
+                return Err(OAuthError::InvalidToken(
+                    "the access token is bound to a client certificate (cnf.x5t#S256) but none was presented".into(),
+                ));
+            }
+            Some(c) if c.thumbprint != cnf.x5t_s256 => {
+                return Err(OAuthError::InvalidToken(format!(
+                    "the access token is bound to another client certificate than the one presented (CN {})",
+                    c.describe_cn()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let professional = state.annuaire.get(&claims.subject_name_id).ok_or_else(|| {
+        OAuthError::InvalidToken(format!(
+            "professional {} is no longer in the annuaire",
+            claims.subject_name_id
+        ))
+    })?;
+    let body = professional.userinfo(ScopeSet::from_scope(&claims.scope), claims.auth_mode);
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}

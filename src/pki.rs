@@ -1,0 +1,294 @@
+//! The test-only PKI: what is committed under `keys/`, how it is loaded, and
+//! how it is regenerated (`psc-mock keys generate`).
+//!
+//! PSC requires a client certificate whose subject CN is the client_id
+//! (FACTS §9). psc-mock ships a CA, a server certificate, client
+//! certificates for the default clients, a certificate of the same CN from
+//! another CA (for negative tests) and the token signing key, all generated
+//! here with rcgen. TLS keys are ECDSA P-256; the signing key is RSA-2048
+//! because PSC signs RS256.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, RsaKeySize, SanType,
+    date_time_ymd,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::config::PkiSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{what}: {message}")]
+    Pem { what: String, message: String },
+    #[error("certificate generation failed: {0}")]
+    Generate(#[from] rcgen::Error),
+}
+
+/// The committed material, embedded so that the binary runs anywhere.
+pub struct Embedded {
+    pub ca_cert: &'static str,
+    pub server_cert: &'static str,
+    pub server_key: &'static str,
+    pub client_cert: &'static str,
+    pub client_key: &'static str,
+    pub signing_key: &'static str,
+}
+
+pub const EMBEDDED: Embedded = Embedded {
+    ca_cert: include_str!("../keys/ca.pem"),
+    server_cert: include_str!("../keys/server.pem"),
+    server_key: include_str!("../keys/server.key"),
+    client_cert: include_str!("../keys/client.pem"),
+    client_key: include_str!("../keys/client.key"),
+    signing_key: include_str!("../keys/signing-key.pem"),
+};
+
+/// The names the server certificate is valid for: loopback and the service
+/// name of the compose file.
+pub const SERVER_NAMES: [&str; 2] = ["localhost", "psc-mock"];
+
+/// Everything the TLS listener and the token signer need, loaded.
+pub struct Pki {
+    pub server_chain: Vec<CertificateDer<'static>>,
+    pub server_key: PrivateKeyDer<'static>,
+    pub client_cas: Vec<CertificateDer<'static>>,
+    pub signing_key_pem: String,
+}
+
+impl Pki {
+    /// Loads the configured files, or the embedded ones where none is set.
+    pub fn load(settings: &PkiSettings) -> Result<Self, PkiError> {
+        let server_cert = read_or(settings.server_cert.as_deref(), EMBEDDED.server_cert)?;
+        let server_key = read_or(settings.server_key.as_deref(), EMBEDDED.server_key)?;
+        let signing_key_pem = read_or(settings.signing_key.as_deref(), EMBEDDED.signing_key)?;
+        let mut client_cas = Vec::new();
+        if settings.client_ca.is_empty() {
+            client_cas.extend(certs("embedded keys/ca.pem", EMBEDDED.ca_cert)?);
+        }
+        for path in &settings.client_ca {
+            let text = read(path)?;
+            client_cas.extend(certs(&path.display().to_string(), &text)?);
+        }
+        let server_chain = certs("server certificate", &server_cert)?;
+        let server_key =
+            PrivateKeyDer::from_pem_slice(server_key.as_bytes()).map_err(|e| PkiError::Pem {
+                what: "server key".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            server_chain,
+            server_key,
+            client_cas,
+            signing_key_pem,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, PkiError> {
+    std::fs::read_to_string(path).map_err(|source| PkiError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn read_or(path: Option<&Path>, embedded: &str) -> Result<String, PkiError> {
+    path.map_or_else(|| Ok(embedded.to_owned()), read)
+}
+
+fn certs(what: &str, pem: &str) -> Result<Vec<CertificateDer<'static>>, PkiError> {
+    let list = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PkiError::Pem {
+            what: what.into(),
+            message: e.to_string(),
+        })?;
+    if list.is_empty() {
+        return Err(PkiError::Pem {
+            what: what.into(),
+            message: "no certificate found".into(),
+        });
+    }
+    Ok(list)
+}
+
+/// Writes the embedded client files (CA, client certificate and key) into
+/// `dir` and returns their paths, for a binary run away from the repository.
+pub fn export_client_files(dir: &Path) -> Result<[PathBuf; 3], PkiError> {
+    std::fs::create_dir_all(dir).map_err(|source| PkiError::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let files = [
+        ("ca.pem", EMBEDDED.ca_cert),
+        ("client.pem", EMBEDDED.client_cert),
+        ("client.key", EMBEDDED.client_key),
+    ];
+    let mut paths = files.map(|(name, _)| dir.join(name));
+    for ((_, text), path) in files.iter().zip(&paths) {
+        write(path, text)?;
+    }
+    for path in &mut paths {
+        *path = std::path::absolute(&*path).unwrap_or_else(|_| path.clone());
+    }
+    Ok(paths)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), PkiError> {
+    std::fs::write(path, text).map_err(|source| PkiError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// One generated file: its name under the output folder and its PEM text.
+pub struct GeneratedFile {
+    pub name: &'static str,
+    pub pem: String,
+}
+
+/// Generates a whole test PKI: the files committed under `keys/`.
+pub fn generate(client_ids: [&str; 2]) -> Result<Vec<GeneratedFile>, PkiError> {
+    let mut files = Vec::new();
+    let mut push = |name, pem| files.push(GeneratedFile { name, pem });
+
+    let ca = make_ca("psc-mock TEST ONLY client and server CA")?;
+    push("ca.pem", ca.pem());
+    let other_ca = make_ca("psc-mock TEST ONLY other CA (not trusted)")?;
+    push("other-ca.pem", other_ca.pem());
+
+    let server_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let mut server = leaf(
+        "psc-mock server (TEST ONLY)",
+        ExtendedKeyUsagePurpose::ServerAuth,
+    )?;
+    server.subject_alt_names = SERVER_NAMES
+        .iter()
+        .map(|n| Ok(SanType::DnsName((*n).try_into()?)))
+        .collect::<Result<Vec<_>, rcgen::Error>>()?;
+    server.subject_alt_names.extend([
+        SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+    ]);
+    push("server.pem", server.signed_by(&server_key, &ca)?.pem());
+    push("server.key", server_key.serialize_pem());
+
+    let names = ["client", "client-2"];
+    for (file, client_id) in names.into_iter().zip(client_ids) {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let cert = leaf(client_id, ExtendedKeyUsagePurpose::ClientAuth)?.signed_by(&key, &ca)?;
+        let (cert_name, key_name) = match file {
+            "client" => ("client.pem", "client.key"),
+            _ => ("client-2.pem", "client-2.key"),
+        };
+        push(cert_name, cert.pem());
+        push(key_name, key.serialize_pem());
+    }
+
+    // Same CN as the default client, but from a CA the server does not trust.
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let cert =
+        leaf(client_ids[0], ExtendedKeyUsagePurpose::ClientAuth)?.signed_by(&key, &other_ca)?;
+    push("untrusted-client.pem", cert.pem());
+    push("untrusted-client.key", key.serialize_pem());
+
+    let signing = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048)?;
+    push("signing-key.pem", signing.serialize_pem());
+    Ok(files)
+}
+
+/// Writes [`generate`]'s files into `dir`.
+pub fn write_generated(dir: &Path, files: &[GeneratedFile]) -> Result<(), PkiError> {
+    std::fs::create_dir_all(dir).map_err(|source| PkiError::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    for file in files {
+        write(&dir.join(file.name), &file.pem)?;
+    }
+    Ok(())
+}
+
+fn make_ca(common_name: &str) -> Result<CertifiedIssuer<'static, KeyPair>, rcgen::Error> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "psc-mock");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    validity(&mut params);
+    CertifiedIssuer::self_signed(params, KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?)
+}
+
+fn leaf(
+    common_name: &str,
+    usage: ExtendedKeyUsagePurpose,
+) -> Result<CertificateParams, rcgen::Error> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "psc-mock TEST ONLY");
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![usage];
+    params.use_authority_key_identifier_extension = true;
+    validity(&mut params);
+    Ok(params)
+}
+
+/// Test material lives long so that a checkout keeps working for years.
+fn validity(params: &mut CertificateParams) {
+    params.not_before = date_time_ymd(2025, 1, 1);
+    params.not_after = date_time_ymd(2050, 1, 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_material_loads() {
+        let pki = Pki::load(&PkiSettings::default()).expect("embedded PKI loads");
+        assert_eq!(pki.server_chain.len(), 1);
+        assert_eq!(pki.client_cas.len(), 1);
+    }
+
+    #[test]
+    fn generation_produces_every_file() {
+        let files = generate(["a", "b"]).expect("generates");
+        let names: Vec<_> = files.iter().map(|f| f.name).collect();
+        for expected in [
+            "ca.pem",
+            "server.pem",
+            "client.pem",
+            "client-2.key",
+            "signing-key.pem",
+        ] {
+            assert!(names.contains(&expected), "{expected} missing");
+        }
+    }
+}

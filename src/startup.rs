@@ -1,0 +1,165 @@
+//! Builds the server from settings and runs it: the entry point both for the
+//! binary and for tests that start psc-mock in-process on port 0.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+
+use crate::annuaire::{Annuaire, AnnuaireError};
+use crate::clock::Clock;
+use crate::config::{ConfigError, Settings};
+use crate::form::BodyLimit;
+use crate::keys::{KeyError, SigningKey};
+use crate::pki::{Pki, PkiError};
+use crate::state::AppState;
+use crate::tls::{CertSource, capture_peer_certificate, server_config};
+use crate::{control, oidc};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Annuaire(#[from] AnnuaireError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// How often finished CIBA requests are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(5);
+
+/// A psc-mock server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    settings: Settings,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Builds the server with the system clock, stopping on SIGINT/SIGTERM.
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with(settings, Clock::system(), true)
+    }
+
+    /// Builds the server with a given clock; `signals = false` for servers
+    /// embedded in another program (tests), which stop them themselves.
+    pub fn build_with(
+        mut settings: Settings,
+        clock: Clock,
+        signals: bool,
+    ) -> Result<Self, StartupError> {
+        settings.validate()?;
+        let pki = Pki::load(&settings.pki)?;
+        let key = SigningKey::from_pem(&pki.signing_key_pem)?;
+        let annuaire = Annuaire::load(settings.annuaire.file.as_deref())?;
+
+        let addr = settings.server.bind;
+        let bind_err = |source| StartupError::Bind { addr, source };
+        let listener = TcpListener::bind(addr).map_err(bind_err)?;
+        let local = listener.local_addr().map_err(bind_err)?;
+        settings.server.bind = local;
+
+        let state = web::Data::new(AppState::new(&settings, clock, annuaire, key));
+        let cert_source = web::Data::new(
+            match (
+                settings.server.tls,
+                settings.server.client_cert_header.as_str(),
+            ) {
+                (true, _) => CertSource::Tls,
+                (false, "") => CertSource::None,
+                (false, header) => CertSource::Header(header.to_owned()),
+            },
+        );
+        let limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
+        let realm = settings.server.realm.clone();
+
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(cert_source.clone())
+                .app_data(limit.clone())
+                .configure(oidc::routes(&realm))
+                .configure(control::routes)
+                .default_service(web::to(oidc::not_found))
+        })
+        .on_connect(capture_peer_certificate)
+        .client_request_timeout(Duration::from_secs(10))
+        .shutdown_timeout(5);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        if !signals {
+            server = server.disable_signals();
+        }
+        let server = if settings.server.tls {
+            server.listen_rustls_0_23(listener, server_config(pki)?)
+        } else {
+            server.listen(listener)
+        }
+        .map_err(bind_err)?
+        .run();
+
+        Ok(Self {
+            port: local.port(),
+            settings,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The issuer, e.g. `https://127.0.0.1:8443/auth/realms/esante-wallet`.
+    pub fn issuer(&self) -> &str {
+        &self.state.issuer
+    }
+
+    /// The effective settings (with the port actually bound).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The clock the server runs on.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.state.clock
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Runs until stopped (a signal, or [`ServerHandle::stop`]), purging
+    /// finished CIBA requests in the background.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let purge = async move {
+            let mut tick = tokio::time::interval(PURGE_EVERY);
+            loop {
+                tick.tick().await;
+                let purged = state.ciba.purge(state.clock.now());
+                if purged > 0 {
+                    tracing::debug!(purged, "finished CIBA requests purged");
+                }
+            }
+        };
+        tokio::select! {
+            result = self.server => result,
+            () = purge => Ok(()),
+        }
+    }
+}

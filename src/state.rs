@@ -1,0 +1,60 @@
+//! What every handler shares: built once at start, passed as app data.
+
+use std::time::Duration;
+
+use crate::annuaire::Annuaire;
+use crate::ciba::{CibaStore, Scenario, Scenarios};
+use crate::clients::Clients;
+use crate::clock::Clock;
+use crate::config::{CibaSettings, Settings};
+use crate::tokens::TokenIssuer;
+
+/// Most scenarios a control API user may set at once.
+const MAX_SCENARIOS: usize = 10_000;
+
+pub struct AppState {
+    pub issuer: String,
+    pub clock: Clock,
+    pub clients: Clients,
+    pub annuaire: Annuaire,
+    pub ciba: CibaStore,
+    pub ciba_settings: CibaSettings,
+    pub scenarios: Scenarios,
+    pub tokens: TokenIssuer,
+    /// The discovery document, serialized once.
+    pub discovery: Vec<u8>,
+}
+
+impl AppState {
+    pub fn new(
+        settings: &Settings,
+        clock: Clock,
+        annuaire: Annuaire,
+        key: crate::keys::SigningKey,
+    ) -> Self {
+        let issuer = settings.issuer();
+        let ciba = &settings.ciba;
+        let default = Scenario {
+            action: ciba.default_action,
+            after_ms: ciba.default_after_ms,
+        };
+        let discovery = crate::oidc::discovery::document(&issuer);
+        Self {
+            clock,
+            clients: Clients::new(&settings.clients),
+            annuaire,
+            ciba: CibaStore::new(ciba.max_requests, Duration::from_secs(ciba.keep_finished_s)),
+            ciba_settings: ciba.clone(),
+            scenarios: Scenarios::new(default, MAX_SCENARIOS),
+            tokens: TokenIssuer {
+                issuer: issuer.clone(),
+                key,
+                access_ttl: Duration::from_secs(settings.tokens.access_token_ttl_s),
+                id_ttl: Duration::from_secs(settings.tokens.id_token_ttl_s),
+                refresh_ttl: Duration::from_secs(settings.tokens.refresh_token_ttl_s),
+            },
+            discovery,
+            issuer,
+        }
+    }
+}

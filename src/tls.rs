@@ -1,0 +1,183 @@
+//! The TLS listener's configuration and the client certificate a request
+//! came with.
+//!
+//! The listener asks every client for a certificate but does not require one
+//! (the control API and discovery need none); a certificate that does not
+//! chain to a configured client CA fails the handshake. The certificate of a
+//! connection is parsed once, when the connection opens, and kept in its
+//! connection data; handlers read it through the [`ClientCert`] extractor.
+//! Behind a TLS-terminating proxy, the extractor reads it from a configured
+//! header instead.
+
+use std::any::Any;
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_tls::accept::rustls_0_23::TlsStream;
+use actix_web::dev::{Extensions, Payload};
+use actix_web::rt::net::TcpStream;
+use actix_web::{FromRequest, HttpRequest, web};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+
+use crate::error::OAuthError;
+use crate::keys::sha256_b64;
+use crate::pki::{Pki, PkiError};
+
+/// A client certificate seen on a connection, with what psc-mock needs of it.
+#[derive(Debug, Clone)]
+pub struct PeerCertificate {
+    /// The subject's common name, if it has one.
+    pub common_name: Option<String>,
+    /// RFC 8705 §3.1 `x5t#S256`: base64url SHA-256 of the DER certificate.
+    pub thumbprint: String,
+}
+
+impl PeerCertificate {
+    pub fn from_der(der: &[u8]) -> Result<Self, String> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der)
+            .map_err(|e| format!("not an X.509 certificate: {e}"))?;
+        let common_name = cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_owned);
+        Ok(Self {
+            common_name,
+            thumbprint: sha256_b64(der),
+        })
+    }
+
+    /// The CN as shown in error messages.
+    pub fn describe_cn(&self) -> String {
+        self.common_name
+            .as_deref()
+            .map_or_else(|| "(none)".to_owned(), |cn| format!("{cn:?}"))
+    }
+}
+
+/// The rustls configuration of the HTTPS listener.
+pub fn server_config(pki: Pki) -> Result<ServerConfig, PkiError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = RootCertStore::empty();
+    for ca in pki.client_cas {
+        roots.add(ca).map_err(|e| PkiError::Pem {
+            what: "client CA".into(),
+            message: e.to_string(),
+        })?;
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| PkiError::Pem {
+            what: "client CA".into(),
+            message: e.to_string(),
+        })?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| PkiError::Pem {
+            what: "TLS versions".into(),
+            message: e.to_string(),
+        })?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(pki.server_chain, pki.server_key)
+        .map_err(|e| PkiError::Pem {
+            what: "server certificate and key".into(),
+            message: e.to_string(),
+        })?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// `HttpServer::on_connect` hook: keeps the connection's client certificate.
+pub fn capture_peer_certificate(connection: &dyn Any, data: &mut Extensions) {
+    let Some(stream) = connection.downcast_ref::<TlsStream<TcpStream>>() else {
+        return;
+    };
+    let (_, session) = stream.get_ref();
+    let Some(leaf) = session.peer_certificates().and_then(|c| c.first()) else {
+        return;
+    };
+    // The handshake already verified the chain, so the certificate parses;
+    // should it not, the connection simply carries no certificate.
+    if let Ok(peer) = PeerCertificate::from_der(leaf) {
+        data.insert(Arc::new(peer));
+    }
+}
+
+/// Where a request's client certificate is read from.
+#[derive(Debug, Clone)]
+pub enum CertSource {
+    /// The TLS connection itself.
+    Tls,
+    /// A header set by a TLS-terminating proxy (URL-encoded PEM).
+    Header(String),
+    /// Plain HTTP without a certificate header: never any certificate.
+    None,
+}
+
+/// The client certificate presented with a request, if any.
+#[derive(Debug, Clone)]
+pub struct ClientCert(pub Option<Arc<PeerCertificate>>);
+
+impl FromRequest for ClientCert {
+    type Error = OAuthError;
+    type Future = Ready<Result<Self, OAuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(client_cert(req))
+    }
+}
+
+fn client_cert(req: &HttpRequest) -> Result<ClientCert, OAuthError> {
+    let source = req
+        .app_data::<web::Data<CertSource>>()
+        .map_or(CertSource::Tls, |s| s.get_ref().clone());
+    match source {
+        CertSource::Tls => Ok(ClientCert(req.conn_data::<Arc<PeerCertificate>>().cloned())),
+        CertSource::None => Ok(ClientCert(None)),
+        CertSource::Header(name) => {
+            let Some(value) = req.headers().get(&name) else {
+                return Ok(ClientCert(None));
+            };
+            let bad = |why: String| {
+                OAuthError::invalid_client(format!(
+                    "the {name} header does not hold a client certificate: {why}"
+                ))
+            };
+            let raw = value.to_str().map_err(|e| bad(e.to_string()))?;
+            let pem = percent_encoding::percent_decode_str(raw)
+                .decode_utf8()
+                .map_err(|e| bad(e.to_string()))?;
+            let der = CertificateDer::from_pem_slice(pem.as_bytes())
+                .map_err(|e| bad(format!("not a PEM certificate ({e})")))?;
+            let peer = PeerCertificate::from_der(&der).map_err(bad)?;
+            Ok(ClientCert(Some(Arc::new(peer))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_client_certificate_carries_the_default_client_id() {
+        let der = CertificateDer::from_pem_slice(crate::pki::EMBEDDED.client_cert.as_bytes())
+            .expect("embedded client certificate");
+        let peer = PeerCertificate::from_der(&der).expect("parses");
+        assert_eq!(
+            peer.common_name.as_deref(),
+            Some(crate::config::DEFAULT_CLIENT_ID)
+        );
+        assert_eq!(peer.thumbprint.len(), 43);
+    }
+
+    #[test]
+    fn garbage_is_not_a_certificate() {
+        assert!(PeerCertificate::from_der(b"\x30\x03garbage").is_err());
+    }
+}

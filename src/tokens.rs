@@ -1,0 +1,232 @@
+//! The tokens PSC issues and how presented ones are checked.
+//!
+//! Shapes follow real test-platform tokens (FACTS §4): RS256 JWTs; the
+//! access token has `typ: "Bearer"`, `azp` and no `aud`; the ID token has
+//! `typ: "ID"`, `aud` = client_id as a string, and `at_hash`. The refresh
+//! token is signed too (Keycloak's are JWTs with `typ: "Refresh"`). When the
+//! client presented a certificate, the access token is bound to it
+//! (`cnf.x5t#S256`, RFC 8705 §3).
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::annuaire::{AuthMode, OtherId, Professional};
+use crate::clock::unix_seconds;
+use crate::keys::{KeyError, SigningKey, at_hash, random_id};
+
+/// RFC 8705 §3.1 confirmation claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub exp: u64,
+    pub iat: u64,
+    pub auth_time: u64,
+    pub jti: String,
+    pub iss: String,
+    pub sub: String,
+    pub typ: String,
+    pub azp: String,
+    pub session_state: String,
+    pub sid: String,
+    pub acr: String,
+    pub scope: String,
+    #[serde(rename = "authMode")]
+    pub auth_mode: AuthMode,
+    #[serde(rename = "otherIds")]
+    pub other_ids: Vec<OtherId>,
+    #[serde(rename = "SubjectNameID")]
+    pub subject_name_id: String,
+    pub preferred_username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The claims of an ID token.
+#[derive(Debug, Serialize)]
+struct IdClaims<'a> {
+    exp: u64,
+    iat: u64,
+    auth_time: u64,
+    jti: String,
+    iss: &'a str,
+    aud: &'a str,
+    sub: &'a str,
+    typ: &'static str,
+    azp: &'a str,
+    session_state: &'a str,
+    sid: &'a str,
+    at_hash: String,
+    acr: &'a str,
+    #[serde(rename = "authMode")]
+    auth_mode: AuthMode,
+    #[serde(rename = "otherIds")]
+    other_ids: &'a [OtherId],
+    #[serde(rename = "SubjectNameID")]
+    subject_name_id: &'a str,
+    preferred_username: &'a str,
+    given_name: &'a str,
+    family_name: &'a str,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RefreshClaims {
+    exp: u64,
+    iat: u64,
+    jti: String,
+    iss: String,
+    aud: String,
+    sub: String,
+    typ: String,
+    azp: String,
+    session_state: String,
+    sid: String,
+    scope: String,
+}
+
+/// The token endpoint's success body (FACTS §3, Keycloak's field names).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_expires_in: u64,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub id_token: String,
+    #[serde(rename = "not-before-policy")]
+    pub not_before_policy: u64,
+    pub session_state: String,
+    pub scope: String,
+}
+
+/// What a grant hands to [`TokenIssuer::issue`].
+pub struct Grant<'a> {
+    pub client_id: &'a str,
+    pub professional: &'a Professional,
+    pub scope: &'a str,
+    pub acr: &'a str,
+    pub auth_mode: AuthMode,
+    pub auth_time: SystemTime,
+    /// `x5t#S256` of the client certificate, to bind the access token.
+    pub certificate_thumbprint: Option<&'a str>,
+}
+
+/// Signs the tokens of a grant.
+pub struct TokenIssuer {
+    pub issuer: String,
+    pub key: SigningKey,
+    pub access_ttl: Duration,
+    pub id_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl TokenIssuer {
+    pub fn issue(&self, grant: &Grant<'_>, now: SystemTime) -> Result<TokenResponse, KeyError> {
+        let iat = unix_seconds(now);
+        let auth_time = unix_seconds(grant.auth_time);
+        let session = uuid::Uuid::new_v4().to_string();
+        let sub = grant.professional.subject();
+        let p = grant.professional;
+
+        let access = AccessClaims {
+            exp: iat + self.access_ttl.as_secs(),
+            iat,
+            auth_time,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iss: self.issuer.clone(),
+            sub: sub.clone(),
+            typ: "Bearer".into(),
+            azp: grant.client_id.into(),
+            session_state: session.clone(),
+            sid: session.clone(),
+            acr: grant.acr.into(),
+            scope: grant.scope.into(),
+            auth_mode: grant.auth_mode,
+            other_ids: p.other_ids.clone(),
+            subject_name_id: p.id_nat.clone(),
+            preferred_username: p.id_nat.clone(),
+            cnf: grant.certificate_thumbprint.map(|t| Confirmation {
+                x5t_s256: t.to_owned(),
+            }),
+        };
+        let access_token = self.key.sign(&access)?;
+
+        let id = IdClaims {
+            exp: iat + self.id_ttl.as_secs(),
+            iat,
+            auth_time,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iss: &self.issuer,
+            aud: grant.client_id,
+            sub: &sub,
+            typ: "ID",
+            azp: grant.client_id,
+            session_state: &session,
+            sid: &session,
+            at_hash: at_hash(&access_token),
+            acr: grant.acr,
+            auth_mode: grant.auth_mode,
+            other_ids: &p.other_ids,
+            subject_name_id: &p.id_nat,
+            preferred_username: &p.id_nat,
+            given_name: &p.prenom,
+            family_name: &p.nom,
+        };
+        let id_token = self.key.sign(&id)?;
+
+        let refresh = RefreshClaims {
+            exp: iat + self.refresh_ttl.as_secs(),
+            iat,
+            jti: random_id(),
+            iss: self.issuer.clone(),
+            aud: self.issuer.clone(),
+            sub,
+            typ: "Refresh".into(),
+            azp: grant.client_id.into(),
+            session_state: session.clone(),
+            sid: session.clone(),
+            scope: grant.scope.into(),
+        };
+        let refresh_token = self.key.sign(&refresh)?;
+
+        Ok(TokenResponse {
+            access_token,
+            expires_in: self.access_ttl.as_secs(),
+            refresh_expires_in: self.refresh_ttl.as_secs(),
+            refresh_token,
+            token_type: "Bearer",
+            id_token,
+            not_before_policy: 0,
+            session_state: session,
+            scope: grant.scope.into(),
+        })
+    }
+
+    /// Checks a presented access token: signature, issuer, type, expiry at
+    /// `now`. The error text says which check failed.
+    pub fn verify_access(&self, token: &str, now: SystemTime) -> Result<AccessClaims, String> {
+        let claims: AccessClaims = self.key.verify(token).map_err(|e| e.to_string())?;
+        if claims.typ != "Bearer" {
+            return Err(format!(
+                "the token is of type {:?}, not an access token",
+                claims.typ
+            ));
+        }
+        if claims.iss != self.issuer {
+            return Err(format!(
+                "the token was issued by {:?}, not {:?}",
+                claims.iss, self.issuer
+            ));
+        }
+        if unix_seconds(now) >= claims.exp {
+            return Err("the access token has expired".into());
+        }
+        Ok(claims)
+    }
+}
