@@ -197,8 +197,13 @@ mod tests {
     #[test]
     fn concurrent_polls_redeem_once() {
         let store = Arc::new(CibaStore::new(10, Duration::from_secs(10)));
+        // No interval: slow_down must not be what stops the other polls.
+        let no_interval = NewRequest {
+            interval: Duration::ZERO,
+            ..params()
+        };
         let r = store
-            .create(params(), Some((Action::Approve, t0())), t0())
+            .create(no_interval, Some((Action::Approve, t0())), t0())
             .unwrap();
         let handles: Vec<_> = (0..8)
             .map(|_| {

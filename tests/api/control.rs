@@ -1,0 +1,158 @@
+//! The /mock control API.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PRO, spawn_app};
+
+#[tokio::test]
+async fn requests_are_listed_with_their_status_and_can_be_filtered() {
+    let app = spawn_app().await;
+    let first = app.start_ciba(PRO).await;
+    let second = app.start_ciba("899700771191").await;
+    app.approve(&first).await;
+
+    let all = app.control(Method::GET, "/mock/ciba/requests", None).await;
+    let list = all.body.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let entry = list.iter().find(|r| r["auth_req_id"] == first).unwrap();
+    assert_eq!(entry["status"], "approved");
+    assert_eq!(entry["client_id"], "psc-mock-client");
+    assert_eq!(entry["login_hint"], PRO);
+    assert_eq!(entry["binding_message"], "42");
+    assert_eq!(entry["channel"], "MOBILE");
+    assert_eq!(entry["scope"], "openid scope_all");
+
+    let pending = app
+        .control(Method::GET, "/mock/ciba/requests?status=pending", None)
+        .await;
+    let pending = pending.body.as_array().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["auth_req_id"], second);
+
+    let one = app
+        .control(Method::GET, &format!("/mock/ciba/requests/{second}"), None)
+        .await;
+    assert_eq!(one.body["login_hint"], "899700771191");
+
+    let bad = app
+        .control(Method::GET, "/mock/ciba/requests?status=maybe", None)
+        .await;
+    assert!(bad.assert_error(400, "invalid_request").contains("maybe"));
+}
+
+#[tokio::test]
+async fn answering_an_unknown_or_finished_request_is_a_clear_error() {
+    let app = spawn_app().await;
+    let missing = app.approve("nope").await;
+    assert!(missing.assert_error(404, "not_found").contains("\"nope\""));
+    let id = app.start_ciba(PRO).await;
+    app.approve(&id).await;
+    let again = app
+        .control(
+            Method::POST,
+            &format!("/mock/ciba/requests/{id}/deny"),
+            None,
+        )
+        .await;
+    assert!(again.assert_error(409, "conflict").contains("Approved"));
+    let verb = app
+        .control(
+            Method::POST,
+            &format!("/mock/ciba/requests/{id}/maybe"),
+            None,
+        )
+        .await;
+    assert!(
+        verb.assert_error(404, "not_found")
+            .contains("approve, deny or expire")
+    );
+}
+
+#[tokio::test]
+async fn scenarios_are_listed_validated_and_reset() {
+    let app = spawn_app().await;
+    let path = format!("/mock/scenarios/{PRO}");
+    let bad = app
+        .control(Method::PUT, &path, Some(json!({"action": "perhaps"})))
+        .await;
+    assert!(bad.assert_error(400, "invalid_request").contains("perhaps"));
+    let extra = app
+        .control(
+            Method::PUT,
+            &path,
+            Some(json!({"action": "deny", "afterms": 1})),
+        )
+        .await;
+    assert!(
+        extra
+            .assert_error(400, "invalid_request")
+            .contains("afterms")
+    );
+
+    app.control(
+        Method::PUT,
+        &path,
+        Some(json!({"action": "deny", "after_ms": 10})),
+    )
+    .await;
+    let list = app.control(Method::GET, "/mock/scenarios", None).await;
+    assert_eq!(list.body["default"]["action"], "pending");
+    assert_eq!(list.body["scenarios"][0]["login_hint"], PRO);
+    assert_eq!(list.body["scenarios"][0]["action"], "deny");
+
+    app.start_ciba(PRO).await;
+    assert_eq!(
+        app.control(Method::POST, "/mock/reset", None).await.status,
+        204
+    );
+    let after = app.control(Method::GET, "/mock/scenarios", None).await;
+    assert_eq!(after.body["scenarios"], json!([]));
+    let requests = app.control(Method::GET, "/mock/ciba/requests", None).await;
+    assert_eq!(requests.body, json!([]));
+    let gone = app.control(Method::DELETE, &path, None).await;
+    gone.assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn identities_list_the_fixture_professionals() {
+    let app = spawn_app().await;
+    let list = app.control(Method::GET, "/mock/identities", None).await;
+    let ids: Vec<_> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["idNat"].clone())
+        .collect();
+    for id in [
+        "899700245667",
+        "899700218896",
+        "899700366240",
+        "899700427885",
+        "899700771191",
+    ] {
+        assert!(ids.contains(&json!(id)), "{id}");
+    }
+}
+
+#[tokio::test]
+async fn the_clock_can_be_moved_forward_to_expire_requests() {
+    let app = spawn_app().await;
+    let id = app.start_ciba(PRO).await;
+    let moved = app
+        .control(
+            Method::POST,
+            "/mock/clock/advance",
+            Some(json!({"seconds": 121})),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    app.poll(&id).await.assert_error(400, "expired_token");
+    // And finished requests are purged once kept long enough.
+    app.clock.advance(Duration::from_secs(301));
+    let health = app.control(Method::GET, "/mock/health", None).await;
+    assert_eq!(health.body["status"], "ok");
+}

@@ -1,0 +1,222 @@
+//! `spawn_app()` and the clients that talk to it.
+
+use std::time::{Duration, SystemTime};
+
+use psc_mock::Application;
+use psc_mock::clock::Clock;
+use psc_mock::config::Settings;
+use reqwest::{Certificate, Client, Identity, StatusCode};
+use serde_json::Value;
+
+pub const CLIENT_ID: &str = "psc-mock-client";
+pub const SECRET: &str = "psc-mock-secret";
+pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
+/// A fixture professional reachable by e-CPS and card.
+pub const PRO: &str = "899700245667";
+
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/keys");
+
+/// Which certificate a client presents.
+#[derive(Clone, Copy, Debug)]
+pub enum Who {
+    /// CN = psc-mock-client, from the trusted CA.
+    Client,
+    /// CN = psc-mock-client-2, from the trusted CA.
+    Client2,
+    /// CN = psc-mock-client, from a CA the server does not trust.
+    Untrusted,
+    /// No certificate.
+    Nobody,
+}
+
+pub fn read_key_file(name: &str) -> String {
+    std::fs::read_to_string(format!("{KEYS}/{name}")).expect("key file")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub issuer: String,
+    pub clock: Clock,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server; the future is driven by the runtime it runs on.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Starts a server with default settings and a fixed clock.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server on a free port, with settings adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::default();
+    settings.server.bind = "127.0.0.1:0".parse().expect("address");
+    settings.server.workers = 1;
+    adjust(&mut settings);
+    let clock = Clock::fixed(SystemTime::now());
+    let app = Application::build_with(settings, clock.clone(), false).expect("server builds");
+    let scheme = if app.settings().server.tls {
+        "https"
+    } else {
+        "http"
+    };
+    let base = format!("{scheme}://127.0.0.1:{}", app.port());
+    let issuer = app.issuer().to_owned();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        issuer,
+        clock,
+        handle,
+    }
+}
+
+/// An HTTPS client trusting the test CA and presenting `who`'s certificate.
+pub fn client(who: Who) -> Client {
+    let ca = Certificate::from_pem(read_key_file("ca.pem").as_bytes()).expect("CA");
+    let mut builder = Client::builder()
+        .tls_certs_only([ca])
+        .timeout(Duration::from_secs(10));
+    let files = match who {
+        Who::Client => Some(("client.pem", "client.key")),
+        Who::Client2 => Some(("client-2.pem", "client-2.key")),
+        Who::Untrusted => Some(("untrusted-client.pem", "untrusted-client.key")),
+        Who::Nobody => None,
+    };
+    if let Some((cert, key)) = files {
+        let pem = format!("{}{}", read_key_file(cert), read_key_file(key));
+        builder = builder.identity(Identity::from_pem(pem.as_bytes()).expect("identity"));
+    }
+    builder.build().expect("client")
+}
+
+/// A response's status and JSON body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub async fn from(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Asserts an OAuth error and returns its description.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, error: &str) -> &str {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.body["error"], error, "body: {}", self.body);
+        self.body["error_description"]
+            .as_str()
+            .expect("error_description is a string")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// POSTs a form with Basic credentials of the default client.
+    pub async fn post_form(&self, who: Who, path: &str, form: &[(&str, &str)]) -> Answer {
+        let response = client(who)
+            .post(self.url(path))
+            .basic_auth(CLIENT_ID, Some(SECRET))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        Answer::from(response).await
+    }
+
+    /// bc-authorize for `login_hint` by the default client.
+    pub async fn bc_authorize(&self, login_hint: &str) -> Answer {
+        self.post_form(
+            Who::Client,
+            "/protocol/openid-connect/ext/ciba/auth",
+            &[
+                ("login_hint", login_hint),
+                ("scope", "openid scope_all"),
+                ("binding_message", "42"),
+                ("acr_values", "eidas1"),
+            ],
+        )
+        .await
+    }
+
+    /// bc-authorize that must succeed; returns the auth_req_id.
+    pub async fn start_ciba(&self, login_hint: &str) -> String {
+        let ack = self.bc_authorize(login_hint).await;
+        assert_eq!(ack.status, 200, "{}", ack.body);
+        ack.body["auth_req_id"]
+            .as_str()
+            .expect("auth_req_id")
+            .to_owned()
+    }
+
+    pub async fn poll(&self, auth_req_id: &str) -> Answer {
+        self.post_form(
+            Who::Client,
+            "/protocol/openid-connect/token",
+            &[("grant_type", CIBA_GRANT), ("auth_req_id", auth_req_id)],
+        )
+        .await
+    }
+
+    /// A control API call (no certificate).
+    pub async fn control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = client(Who::Nobody).request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Answer::from(request.send().await.expect("control request")).await
+    }
+
+    pub async fn approve(&self, auth_req_id: &str) -> Answer {
+        self.control(
+            reqwest::Method::POST,
+            &format!("/mock/ciba/requests/{auth_req_id}/approve"),
+            None,
+        )
+        .await
+    }
+
+    /// A complete CIBA flow up to the token response.
+    pub async fn tokens(&self, login_hint: &str) -> Value {
+        let id = self.start_ciba(login_hint).await;
+        assert_eq!(self.approve(&id).await.status, 200);
+        let answer = self.poll(&id).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.body
+    }
+
+    pub async fn userinfo(&self, who: Who, access_token: &str) -> Answer {
+        let response = client(who)
+            .get(self.url("/protocol/openid-connect/userinfo"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("userinfo request");
+        Answer::from(response).await
+    }
+}

@@ -1,0 +1,241 @@
+//! Client authentication (RFC 6749 §2.3, RFC 8705 §2) and PSC's rule: the
+//! client certificate's subject CN is the client_id.
+
+use crate::helpers::{
+    Answer, CIBA_GRANT, PRO, Who, client, read_key_file, spawn_app, spawn_app_with,
+};
+
+const BC: &str = "/protocol/openid-connect/ext/ciba/auth";
+
+async fn bc_as(app: &crate::helpers::TestApp, who: Who, id: &str, secret: Option<&str>) -> Answer {
+    let response = client(who)
+        .post(app.url(BC))
+        .basic_auth(id, secret)
+        .form(&[("login_hint", PRO), ("scope", "openid scope_all")])
+        .send()
+        .await
+        .expect("request");
+    Answer::from(response).await
+}
+
+#[tokio::test]
+async fn no_certificate_is_refused_for_a_client_that_requires_one() {
+    let app = spawn_app().await;
+    let answer = bc_as(
+        &app,
+        Who::Nobody,
+        "psc-mock-client",
+        Some("psc-mock-secret"),
+    )
+    .await;
+    let description = answer.assert_error(401, "invalid_client");
+    assert!(
+        description.contains("no client certificate presented"),
+        "{description}"
+    );
+    assert!(answer.headers.contains_key("www-authenticate"));
+}
+
+#[tokio::test]
+async fn another_clients_certificate_is_refused_naming_both_names() {
+    let app = spawn_app().await;
+    let answer = bc_as(
+        &app,
+        Who::Client2,
+        "psc-mock-client",
+        Some("psc-mock-secret"),
+    )
+    .await;
+    assert_eq!(
+        answer.assert_error(401, "invalid_client"),
+        "client certificate CN \"psc-mock-client-2\" does not match client_id \"psc-mock-client\""
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_untrusted_ca_fails_the_handshake() {
+    let app = spawn_app().await;
+    let result = client(Who::Untrusted)
+        .post(app.url(BC))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&[("login_hint", PRO), ("scope", "openid")])
+        .send()
+        .await;
+    assert!(
+        result.is_err(),
+        "the server accepted a certificate from an unknown CA"
+    );
+    // The same request with the trusted certificate goes through.
+    assert_eq!(
+        bc_as(
+            &app,
+            Who::Client,
+            "psc-mock-client",
+            Some("psc-mock-secret")
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_or_unknown_client_is_refused() {
+    let app = spawn_app().await;
+    let wrong = bc_as(&app, Who::Client, "psc-mock-client", Some("guess")).await;
+    assert!(
+        wrong
+            .assert_error(401, "invalid_client")
+            .contains("wrong client_secret")
+    );
+    let unknown = bc_as(&app, Who::Client, "someone", Some("x")).await;
+    assert!(
+        unknown
+            .assert_error(401, "invalid_client")
+            .contains("unknown client_id \"someone\"")
+    );
+}
+
+#[tokio::test]
+async fn tls_client_auth_works_without_a_secret() {
+    let app = spawn_app().await;
+    let response = client(Who::Client)
+        .post(app.url(BC))
+        .form(&[
+            ("client_id", "psc-mock-client"),
+            ("login_hint", PRO),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let ack = Answer::from(response).await;
+    assert_eq!(ack.status, 200, "{}", ack.body);
+
+    // …but not without the certificate.
+    let response = client(Who::Nobody)
+        .post(app.url(BC))
+        .form(&[
+            ("client_id", "psc-mock-client"),
+            ("login_hint", PRO),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let refused = Answer::from(response).await;
+    assert!(
+        refused
+            .assert_error(401, "invalid_client")
+            .contains("tls_client_auth")
+    );
+}
+
+#[tokio::test]
+async fn client_secret_post_is_accepted_and_two_methods_are_not() {
+    let app = spawn_app().await;
+    let form = [
+        ("client_id", "psc-mock-client"),
+        ("client_secret", "psc-mock-secret"),
+        ("login_hint", PRO),
+        ("scope", "openid"),
+    ];
+    let ok = Answer::from(
+        client(Who::Client)
+            .post(app.url(BC))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let twice = client(Who::Client)
+        .post(app.url(BC))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let twice = Answer::from(twice).await;
+    assert!(
+        twice
+            .assert_error(400, "invalid_request")
+            .contains("authenticated twice")
+    );
+}
+
+#[tokio::test]
+async fn the_token_endpoint_applies_the_same_certificate_rule() {
+    let app = spawn_app().await;
+    let id = app.start_ciba(PRO).await;
+    app.approve(&id).await;
+    let response = client(Who::Client2)
+        .post(app.url("/protocol/openid-connect/token"))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&[("grant_type", CIBA_GRANT), ("auth_req_id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let refused = Answer::from(response).await;
+    assert!(
+        refused
+            .assert_error(401, "invalid_client")
+            .contains("CN \"psc-mock-client-2\"")
+    );
+    // The refusal consumed nothing: the right client still redeems.
+    assert_eq!(app.poll(&id).await.status, 200);
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_certificate_comes_from_a_header() {
+    let app = spawn_app_with(|s| {
+        s.server.tls = false;
+        s.server.client_cert_header = "X-SSL-Client-Cert".into();
+    })
+    .await;
+    assert!(app.issuer.starts_with("http://"));
+    let escaped: String = percent_encoding::utf8_percent_encode(
+        &read_key_file("client.pem"),
+        percent_encoding::NON_ALPHANUMERIC,
+    )
+    .to_string();
+    let plain = reqwest::Client::new();
+    let form = [("login_hint", PRO), ("scope", "openid")];
+    let with_header = plain
+        .post(app.url(BC))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .header("X-SSL-Client-Cert", escaped)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_header.status(), 200);
+    let without = plain
+        .post(app.url(BC))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let without = Answer::from(without).await;
+    assert!(
+        without
+            .assert_error(401, "invalid_client")
+            .contains("no client certificate")
+    );
+    let garbage = plain
+        .post(app.url(BC))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .header("X-SSL-Client-Cert", "not-a-certificate")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let garbage = Answer::from(garbage).await;
+    assert!(
+        garbage
+            .assert_error(401, "invalid_client")
+            .contains("X-SSL-Client-Cert")
+    );
+}

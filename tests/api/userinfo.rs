@@ -1,0 +1,153 @@
+//! Userinfo (FACTS §5) and RFC 6750 bearer token errors.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+use crate::helpers::{Answer, PRO, Who, client, spawn_app};
+
+#[tokio::test]
+async fn userinfo_returns_psc_claims_as_plain_json() {
+    let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let info = app
+        .userinfo(Who::Client, tokens["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert!(
+        info.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body = &info.body;
+    assert_eq!(body["SubjectNameID"], PRO);
+    assert_eq!(body["preferred_username"], PRO);
+    assert_eq!(body["email_verified"], false);
+    assert_eq!(body["authMode"], "MOBILE");
+    assert_eq!(body["SubjectRole"][0], "10^1.2.250.1.213.1.1.5.5");
+    assert_eq!(body["Secteur_Activite"], "SA07^1.2.250.1.71.4.2.4");
+    assert_eq!(body["PSI_Locale"], "1.2.250.1.213.1.3.1.1");
+    let activity = &body["SubjectRefPro"]["exercices"][0]["activities"][0];
+    assert_eq!(
+        body["SubjectOrganizationID"],
+        activity["identifiantTechniqueDeLaStructure"]
+    );
+    assert_eq!(activity["codeModeExercice"], "L");
+    assert_eq!(
+        activity["numeroFinessSite"], "",
+        "unknown values are empty strings"
+    );
+}
+
+#[tokio::test]
+async fn userinfo_also_answers_post() {
+    let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let response = client(Who::Client)
+        .post(app.url("/protocol/openid-connect/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn openid_alone_gives_identity_claims_only() {
+    let app = spawn_app().await;
+    let id = {
+        let ack = app
+            .post_form(
+                Who::Client,
+                "/protocol/openid-connect/ext/ciba/auth",
+                &[("login_hint", PRO), ("scope", "openid")],
+            )
+            .await;
+        ack.body["auth_req_id"].as_str().unwrap().to_owned()
+    };
+    app.approve(&id).await;
+    let tokens = app.poll(&id).await.body;
+    let info = app
+        .userinfo(Who::Client, tokens["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(info.body["SubjectNameID"], PRO);
+    assert!(info.body.get("SubjectRefPro").is_none());
+    assert!(info.body.get("SubjectOrganization").is_none());
+}
+
+#[tokio::test]
+async fn missing_malformed_tampered_and_expired_tokens_get_401_with_a_challenge() {
+    let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    let missing = Answer::from(
+        client(Who::Client)
+            .get(app.url("/protocol/openid-connect/userinfo"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    missing.assert_error(401, "invalid_token");
+    let challenge = missing.headers["www-authenticate"].to_str().unwrap();
+    assert!(challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""));
+
+    let basic = Answer::from(
+        client(Who::Client)
+            .get(app.url("/protocol/openid-connect/userinfo"))
+            .basic_auth("a", Some("b"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(basic.assert_error(401, "invalid_token").contains("Bearer"));
+
+    // Change one claim without re-signing.
+    let mut parts: Vec<String> = access.split('.').map(str::to_owned).collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&B64.decode(&parts[1]).unwrap()).unwrap();
+    claims["SubjectNameID"] = "899700218896".into();
+    parts[1] = B64.encode(serde_json::to_vec(&claims).unwrap());
+    let tampered = app.userinfo(Who::Client, &parts.join(".")).await;
+    tampered.assert_error(401, "invalid_token");
+
+    app.userinfo(Who::Client, "garbage")
+        .await
+        .assert_error(401, "invalid_token");
+    // The ID token is not an access token.
+    app.userinfo(Who::Client, tokens["id_token"].as_str().unwrap())
+        .await
+        .assert_error(401, "invalid_token");
+
+    assert_eq!(app.userinfo(Who::Client, &access).await.status, 200);
+    app.clock.advance(Duration::from_secs(120));
+    let expired = app.userinfo(Who::Client, &access).await;
+    assert!(
+        expired
+            .assert_error(401, "invalid_token")
+            .contains("expired")
+    );
+}
+
+#[tokio::test]
+async fn a_bound_token_needs_the_same_certificate() {
+    let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let without = app.userinfo(Who::Nobody, access).await;
+    assert!(
+        without
+            .assert_error(401, "invalid_token")
+            .contains("none was presented")
+    );
+    let other = app.userinfo(Who::Client2, access).await;
+    assert!(
+        other
+            .assert_error(401, "invalid_token")
+            .contains("psc-mock-client-2")
+    );
+}
