@@ -2,10 +2,12 @@
 //! free port (real TLS, real client certificates) and talks HTTP to it.
 
 mod bad_input; // malformed requests: always a JSON error, nothing changes
+mod binary; // the psc-mock executable: banner, keys generate, configuration errors
 mod ciba; // the CIBA poll flow and its outcomes
 mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
 mod helpers; // spawn_app and HTTP clients with each test identity
 mod mtls; // client authentication and PSC's certificate rule
+mod readme; // the README walkthrough, run as written
 mod tokens; // token shapes, verified with independent libraries
 mod userinfo; // userinfo and bearer token checks

@@ -1,0 +1,208 @@
+//! The `psc-mock` binary: its start-up banner, and `keys generate`.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_psc-mock");
+
+/// Starts the binary and returns it with the banner lines up to `ready:`.
+async fn start(args: &[&str], dir: &Path) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut banner = Vec::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("stdout line") {
+            let ready = line.starts_with("ready:");
+            banner.push(line);
+            if ready {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("a ready line within 20 s");
+    (child, banner)
+}
+
+fn field<'a>(banner: &'a [String], name: &str) -> &'a str {
+    banner
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(name))
+        .unwrap_or_else(|| panic!("{name} missing from {banner:#?}"))
+        .trim()
+}
+
+#[tokio::test]
+async fn the_banner_says_what_to_connect_with_then_ready() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_child, banner) = start(&["--bind", "127.0.0.1:0"], repo).await;
+    let ready = banner.last().unwrap();
+    let base = ready
+        .strip_prefix("ready: listening on ")
+        .expect("ready line names the URL");
+    assert_eq!(
+        field(&banner, "issuer"),
+        format!("{base}/auth/realms/esante-wallet")
+    );
+    assert_eq!(field(&banner, "client_id"), "psc-mock-client");
+    assert_eq!(field(&banner, "client_secret"), "psc-mock-secret");
+    for name in ["CA", "client cert", "client key"] {
+        let path = repo.join(field(&banner, name));
+        assert!(path.exists(), "{name}: {} does not exist", path.display());
+    }
+    // The printed files are the ones that work.
+    let ca = std::fs::read(repo.join(field(&banner, "CA"))).unwrap();
+    let identity = [
+        std::fs::read(repo.join(field(&banner, "client cert"))).unwrap(),
+        std::fs::read(repo.join(field(&banner, "client key"))).unwrap(),
+    ]
+    .concat();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .identity(reqwest::Identity::from_pem(&identity).unwrap())
+        .build()
+        .unwrap();
+    let status = client
+        .post(format!(
+            "{}/protocol/openid-connect/ext/ciba/auth",
+            field(&banner, "issuer")
+        ))
+        .basic_auth(
+            field(&banner, "client_id"),
+            Some(field(&banner, "client_secret")),
+        )
+        .form(&[
+            ("login_hint", "899700245667"),
+            ("scope", "openid scope_all"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn away_from_the_repository_the_client_files_are_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_child, banner) = start(&["--bind", "127.0.0.1:0"], dir.path()).await;
+    for name in ["CA", "client cert", "client key"] {
+        assert!(Path::new(field(&banner, name)).is_absolute(), "{name}");
+        assert!(Path::new(field(&banner, name)).exists(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_generated_pki_serves_and_authenticates() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    let status = Command::new(BIN)
+        .args(["keys", "generate", "--out"])
+        .arg(&keys)
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    // A second run refuses to overwrite without --force.
+    let again = Command::new(BIN)
+        .args(["keys", "generate", "--out"])
+        .arg(&keys)
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+
+    let config = dir.path().join("psc-mock.toml");
+    let k = |f: &str| keys.join(f).display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "[pki]\nserver_cert = {:?}\nserver_key = {:?}\nclient_ca = [{:?}]\nsigning_key = {:?}\n",
+            k("server.pem"),
+            k("server.key"),
+            k("ca.pem"),
+            k("signing-key.pem")
+        ),
+    )
+    .unwrap();
+    let (_child, banner) = start(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    )
+    .await;
+    let read = |f: &str| std::fs::read(keys.join(f)).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&read("ca.pem")).unwrap()])
+        .identity(
+            reqwest::Identity::from_pem(&[read("client.pem"), read("client.key")].concat())
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let answer = client
+        .post(format!(
+            "{}/protocol/openid-connect/ext/ciba/auth",
+            field(&banner, "issuer")
+        ))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&[("login_hint", "899700245667"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    // The committed client certificate is from another CA now: refused.
+    let committed = [
+        crate::helpers::read_key_file("client.pem"),
+        crate::helpers::read_key_file("client.key"),
+    ]
+    .concat();
+    let old = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&read("ca.pem")).unwrap()])
+        .identity(reqwest::Identity::from_pem(committed.as_bytes()).unwrap())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            field(&banner, "issuer")
+        ))
+        .send()
+        .await;
+    assert!(old.is_err(), "a certificate from the old CA was accepted");
+}
+
+#[tokio::test]
+async fn a_bad_configuration_is_refused_with_the_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[ciba]\nintervall_s = 3\n").unwrap();
+    let output = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("intervall_s") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+}
