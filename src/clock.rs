@@ -78,6 +78,16 @@ impl Clock {
     }
 }
 
+/// `at + by`, saturating far in the future instead of overflowing (which
+/// would panic): durations come from configuration and control calls.
+pub fn later(at: SystemTime, by: Duration) -> SystemTime {
+    at.checked_add(by)
+        .unwrap_or_else(|| UNIX_EPOCH + Duration::from_secs(FAR_FUTURE_S))
+}
+
+/// Year 9999: later than anything psc-mock schedules.
+const FAR_FUTURE_S: u64 = 253_402_300_799;
+
 /// Seconds since the epoch, as JWT `exp`/`iat` want them.
 pub fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -103,6 +113,16 @@ mod tests {
         assert_eq!(clock.now(), start);
         clock.advance(Duration::from_millis(1500));
         assert_eq!(clock.now(), start + Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn later_saturates_instead_of_panicking() {
+        let end = later(UNIX_EPOCH, Duration::from_secs(u64::MAX));
+        assert_eq!(end, UNIX_EPOCH + Duration::from_secs(FAR_FUTURE_S));
+        assert_eq!(
+            later(UNIX_EPOCH, Duration::from_secs(1)),
+            UNIX_EPOCH + Duration::from_secs(1)
+        );
     }
 
     #[test]

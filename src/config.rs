@@ -123,6 +123,9 @@ pub struct ClientSettings {
     pub require_certificate: bool,
 }
 
+/// Upper bound of the CIBA durations, in seconds.
+const DAY_S: u64 = 86_400;
+
 fn yes() -> bool {
     true
 }
@@ -256,6 +259,18 @@ impl Settings {
         }
         if self.ciba.max_requests == 0 {
             return invalid("ciba.max_requests must be at least 1".into());
+        }
+        for (key, value) in [
+            ("ciba.expires_in_s", self.ciba.expires_in_s),
+            ("ciba.interval_s", self.ciba.interval_s),
+            (
+                "ciba.max_requested_expiry_s",
+                self.ciba.max_requested_expiry_s,
+            ),
+        ] {
+            if value > DAY_S {
+                return invalid(format!("{key} = {value} is more than a day ({DAY_S})"));
+            }
         }
         if !self.server.tls && self.server.client_cert_header.contains(char::is_whitespace) {
             return invalid("server.client_cert_header must be a header name".into());

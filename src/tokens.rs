@@ -135,7 +135,7 @@ impl TokenIssuer {
         let p = grant.professional;
 
         let access = AccessClaims {
-            exp: iat + self.access_ttl.as_secs(),
+            exp: iat.saturating_add(self.access_ttl.as_secs()),
             iat,
             auth_time,
             jti: uuid::Uuid::new_v4().to_string(),
@@ -158,7 +158,7 @@ impl TokenIssuer {
         let access_token = self.key.sign(&access)?;
 
         let id = IdClaims {
-            exp: iat + self.id_ttl.as_secs(),
+            exp: iat.saturating_add(self.id_ttl.as_secs()),
             iat,
             auth_time,
             jti: uuid::Uuid::new_v4().to_string(),
@@ -181,7 +181,7 @@ impl TokenIssuer {
         let id_token = self.key.sign(&id)?;
 
         let refresh = RefreshClaims {
-            exp: iat + self.refresh_ttl.as_secs(),
+            exp: iat.saturating_add(self.refresh_ttl.as_secs()),
             iat,
             jti: random_id(),
             iss: self.issuer.clone(),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Action;
 use crate::annuaire::AuthMode;
+use crate::clock::later;
 
 /// Where a request stands at a given instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,7 +84,7 @@ impl CibaRequest {
             binding_message: params.binding_message,
             channel: params.channel,
             created_at: now,
-            expires_at: now + params.expires_in,
+            expires_at: later(now, params.expires_in),
             interval: params.interval,
             last_poll: None,
             decision: None,
@@ -151,7 +152,7 @@ impl CibaRequest {
             .is_some_and(|last| now.duration_since(last).unwrap_or_default() < self.interval);
         self.last_poll = Some(now);
         if too_fast {
-            self.interval += Duration::from_secs(5);
+            self.interval = self.interval.saturating_add(Duration::from_secs(5));
             return Err(PollError::SlowDown {
                 new_interval: self.interval,
             });

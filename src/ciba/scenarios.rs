@@ -10,6 +10,7 @@ use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 
 use super::Action;
+use crate::clock::later;
 
 /// An answer and its delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,8 +25,12 @@ impl Scenario {
     /// When this answer applies to a request created at `created`; `None`
     /// for `pending` (nothing is scheduled).
     pub fn schedule(&self, created: SystemTime) -> Option<(Action, SystemTime)> {
-        (self.action != Action::Pending)
-            .then(|| (self.action, created + Duration::from_millis(self.after_ms)))
+        (self.action != Action::Pending).then(|| {
+            (
+                self.action,
+                later(created, Duration::from_millis(self.after_ms)),
+            )
+        })
     }
 }
 

@@ -12,6 +12,7 @@ use dashmap::DashMap;
 
 use super::Action;
 use super::machine::{CibaRequest, NewRequest, PollError, Status};
+use crate::clock::later;
 use crate::keys::random_id;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,7 +123,7 @@ impl CibaStore {
         let before = self.requests.len();
         let keep = self.keep_finished;
         self.requests
-            .retain(|_, r| r.status(now) != Status::Redeemed && now < r.expires_at + keep);
+            .retain(|_, r| r.status(now) != Status::Redeemed && now < later(r.expires_at, keep));
         before.saturating_sub(self.requests.len())
     }
 

@@ -11,6 +11,12 @@ use crate::annuaire::AuthMode;
 use crate::ciba::Scenario;
 use crate::state::AppState;
 
+/// The longest delay a scenario may ask for: a day.
+const MAX_AFTER_MS: u64 = 86_400_000;
+
+/// The furthest the clock may move in one call: ten years.
+const MAX_ADVANCE_S: u64 = 10 * 366 * 86_400;
+
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
@@ -46,6 +52,12 @@ pub async fn put_scenario(
 ) -> Result<HttpResponse, ControlError> {
     let login_hint = path.into_inner();
     let scenario = body.into_inner();
+    if scenario.after_ms > MAX_AFTER_MS {
+        return Err(ControlError::BadRequest(format!(
+            "after_ms {} is more than a day ({MAX_AFTER_MS}); use \"pending\" for a professional who never answers",
+            scenario.after_ms
+        )));
+    }
     if !state.scenarios.set(&login_hint, scenario) {
         return Err(ControlError::Full(
             "too many scenarios; DELETE some or POST /mock/reset".into(),
@@ -110,9 +122,18 @@ pub struct Advance {
 
 /// `POST /mock/clock/advance` with `{"seconds": N}`: moves the mock's clock
 /// forward, to expire requests and tokens without waiting.
-pub async fn advance_clock(state: web::Data<AppState>, body: web::Json<Advance>) -> HttpResponse {
+pub async fn advance_clock(
+    state: web::Data<AppState>,
+    body: web::Json<Advance>,
+) -> Result<HttpResponse, ControlError> {
+    if body.seconds > MAX_ADVANCE_S {
+        return Err(ControlError::BadRequest(format!(
+            "seconds {} is more than ten years ({MAX_ADVANCE_S})",
+            body.seconds
+        )));
+    }
     state.clock.advance(Duration::from_secs(body.seconds));
-    HttpResponse::Ok().json(json!({"now": crate::clock::unix_seconds(state.clock.now())}))
+    Ok(HttpResponse::Ok().json(json!({"now": crate::clock::unix_seconds(state.clock.now())})))
 }
 
 /// `POST /mock/reset`: forgets every CIBA request and scenario.

@@ -63,12 +63,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .error_handler(|err, _| {
             ControlError::BadRequest(format!("invalid JSON body: {err}")).into()
         });
+    let query = web::QueryConfig::default().error_handler(|err, _| {
+        ControlError::BadRequest(format!("invalid query string: {err}")).into()
+    });
     let path = web::PathConfig::default()
         .error_handler(|err, _| ControlError::BadRequest(err.to_string()).into());
     cfg.service(
         web::scope("/mock")
             .app_data(json)
             .app_data(path)
+            .app_data(query)
             .service(resource("/health").route(web::get().to(misc::health)))
             .service(resource("/ciba/requests").route(web::get().to(ciba::list)))
             .service(resource("/ciba/requests/{auth_req_id}").route(web::get().to(ciba::get)))

@@ -117,6 +117,41 @@ async fn scenarios_are_listed_validated_and_reset() {
 }
 
 #[tokio::test]
+async fn out_of_range_values_and_unknown_query_parameters_are_named() {
+    let app = spawn_app().await;
+    let late = app
+        .control(
+            Method::PUT,
+            &format!("/mock/scenarios/{PRO}"),
+            Some(json!({"action": "approve", "after_ms": u64::MAX})),
+        )
+        .await;
+    assert!(
+        late.assert_error(400, "invalid_request")
+            .contains("after_ms")
+    );
+    let far = app
+        .control(
+            Method::POST,
+            "/mock/clock/advance",
+            Some(json!({"seconds": u64::MAX})),
+        )
+        .await;
+    assert!(
+        far.assert_error(400, "invalid_request")
+            .contains("ten years")
+    );
+    let query = app
+        .control(Method::GET, "/mock/ciba/requests?bogus=1", None)
+        .await;
+    assert!(query.assert_error(400, "invalid_request").contains("bogus"));
+    // Nothing changed: the flow still works.
+    let id = app.start_ciba(PRO).await;
+    app.approve(&id).await;
+    assert_eq!(app.poll(&id).await.status, 200);
+}
+
+#[tokio::test]
 async fn identities_list_the_fixture_professionals() {
     let app = spawn_app().await;
     let list = app.control(Method::GET, "/mock/identities", None).await;
