@@ -5,8 +5,12 @@
 //! by national identifier (`idNat`, the CIBA `login_hint`) in O(1).
 
 mod claims;
+mod communes;
+pub mod generate;
 mod ids;
 mod model;
+pub mod nomenclature;
+mod validate;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,6 +21,7 @@ use serde::Deserialize;
 pub use claims::{ScopeSet, UserInfo};
 pub use ids::{luhn_valid, rpps_of};
 pub use model::{Activity, AuthMode, Exercice, OtherId, Professional};
+use validate::{invalid, validate};
 
 /// The bundled fixture file.
 pub const BUNDLED: &str = include_str!("../../fixtures/annuaire.json");
@@ -103,59 +108,6 @@ impl Annuaire {
         all.sort_by(|a, b| a.id_nat.cmp(&b.id_nat));
         all
     }
-}
-
-fn invalid(file: &str, id_nat: &str, field: &str, message: &str) -> AnnuaireError {
-    AnnuaireError::Invalid {
-        file: file.into(),
-        id_nat: id_nat.into(),
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-fn validate(file: &str, p: &Professional) -> Result<(), AnnuaireError> {
-    let id = p.id_nat.as_str();
-    let fail = |field: &str, message: &str| Err(invalid(file, id, field, message));
-    if id.is_empty() {
-        return fail("idNat", "is required");
-    }
-    if id.starts_with('8') && id.len() == 12 {
-        match rpps_of(id) {
-            Some(rpps) if luhn_valid(rpps) => {}
-            _ => {
-                return fail(
-                    "idNat",
-                    "the RPPS number (after the leading 8) fails its Luhn check",
-                );
-            }
-        }
-    }
-    for (field, value) in [("nom", &p.nom), ("prenom", &p.prenom)] {
-        if value.trim().is_empty() {
-            return fail(field, "is required");
-        }
-    }
-    if !matches!(p.civilite.as_str(), "M" | "MME") {
-        return fail("civilite", "must be \"M\" or \"MME\"");
-    }
-    if p.auth_modes.is_empty() {
-        return fail("authModes", "needs at least one of \"MOBILE\", \"CARD\"");
-    }
-    for (i, exercice) in p.exercices.iter().enumerate() {
-        if exercice.code_profession.is_empty() {
-            return fail(&format!("exercices[{i}].codeProfession"), "is required");
-        }
-        for (j, activity) in exercice.activities.iter().enumerate() {
-            if activity.identifiant_technique_de_la_structure.is_empty() {
-                return fail(
-                    &format!("exercices[{i}].activities[{j}].identifiantTechniqueDeLaStructure"),
-                    "is required: every activity belongs to a structure",
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Fills what the file may leave out: names of exercice, `otherIds`.

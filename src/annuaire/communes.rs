@@ -1,0 +1,1 @@
+//! A small table of real French communes for generated addresses.

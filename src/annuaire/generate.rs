@@ -1,0 +1,1 @@
+//! Generated professionals (fake, French locale), deterministic per seed.

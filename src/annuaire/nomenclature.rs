@@ -1,0 +1,1 @@
+//! The ANS nomenclatures (NOS) psc-mock uses, as typed tables with labels.
