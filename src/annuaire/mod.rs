@@ -21,7 +21,7 @@ use serde::Deserialize;
 pub use claims::{ScopeSet, UserInfo};
 pub use ids::{luhn_valid, rpps_of};
 pub use model::{Activity, AuthMode, Exercice, OtherId, Professional};
-use validate::{invalid, validate};
+use validate::validate;
 
 /// The bundled fixture file.
 pub const BUNDLED: &str = include_str!("../../fixtures/annuaire.json");
@@ -35,13 +35,35 @@ pub enum AnnuaireError {
     },
     #[error("annuaire file {file}: {message}")]
     Parse { file: String, message: String },
-    #[error("annuaire file {file}, professional {id_nat:?}, field {field}: {message}")]
+    #[error("annuaire file {file} is invalid:{}", list(.problems))]
     Invalid {
         file: String,
-        id_nat: String,
-        field: String,
-        message: String,
+        problems: Vec<Problem>,
     },
+}
+
+/// One thing wrong with one professional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub id_nat: String,
+    /// The field's path in the file, e.g. `exercices[0].activities[1].codePostal`.
+    pub field: String,
+    pub message: String,
+}
+
+/// At most this many problems are reported at once.
+const MAX_PROBLEMS: usize = 20;
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            format!(
+                "\n  professional {:?}, field {}: {}",
+                p.id_nat, p.field, p.message
+            )
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -77,17 +99,46 @@ impl Annuaire {
             file: file.into(),
             message: e.to_string(),
         })?;
+        Self::from_professionals(file, parsed.professionals)
+    }
+
+    /// Validates every professional (reporting up to twenty problems at
+    /// once), completes the derivable fields, and indexes them by idNat.
+    pub fn from_professionals(
+        file: &str,
+        professionals: Vec<Professional>,
+    ) -> Result<Self, AnnuaireError> {
         let annuaire = Self::default();
-        for mut professional in parsed.professionals {
-            validate(file, &professional)?;
-            complete(&mut professional);
-            let id = professional.id_nat.clone();
-            if annuaire.by_id_nat.contains_key(&id) {
-                return Err(invalid(file, &id, "idNat", "appears twice in the file"));
+        let mut problems = Vec::new();
+        for mut professional in professionals {
+            let found = validate(&professional);
+            if !found.is_empty() {
+                problems.extend(found);
+            } else if annuaire.by_id_nat.contains_key(&professional.id_nat) {
+                problems.push(Problem {
+                    id_nat: professional.id_nat.clone(),
+                    field: "idNat".into(),
+                    message: "appears twice".into(),
+                });
+            } else {
+                complete(&mut professional);
+                annuaire
+                    .by_id_nat
+                    .insert(professional.id_nat.clone(), Arc::new(professional));
             }
-            annuaire.by_id_nat.insert(id, Arc::new(professional));
+            if problems.len() >= MAX_PROBLEMS {
+                break;
+            }
         }
-        Ok(annuaire)
+        if problems.is_empty() {
+            Ok(annuaire)
+        } else {
+            problems.truncate(MAX_PROBLEMS);
+            Err(AnnuaireError::Invalid {
+                file: file.into(),
+                problems,
+            })
+        }
     }
 
     pub fn get(&self, id_nat: &str) -> Option<Arc<Professional>> {
