@@ -9,6 +9,7 @@ mod communes;
 pub mod generate;
 mod ids;
 mod model;
+mod names;
 pub mod nomenclature;
 mod validate;
 
