@@ -52,6 +52,20 @@ pub struct Problem {
     pub message: String,
 }
 
+/// Why a professional could not be added at run time.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    #[error("invalid professional:{}", list(.0))]
+    Invalid(Vec<Problem>),
+    #[error("a professional with idNat {0:?} already exists")]
+    Exists(String),
+    #[error("the annuaire is full ({0} professionals)")]
+    Full(usize),
+}
+
+/// The most professionals the annuaire holds (generated ones included).
+pub const MAX_PROFESSIONALS: usize = 2_000_000;
+
 /// At most this many problems are reported at once.
 const MAX_PROBLEMS: usize = 20;
 
@@ -110,12 +124,25 @@ impl Annuaire {
         professionals: Vec<Professional>,
     ) -> Result<Self, AnnuaireError> {
         let annuaire = Self::default();
+        annuaire.extend(file, professionals)?;
+        Ok(annuaire)
+    }
+
+    /// Adds a batch (a file, generated professionals): all or nothing.
+    pub fn extend(
+        &self,
+        file: &str,
+        professionals: Vec<Professional>,
+    ) -> Result<(), AnnuaireError> {
         let mut problems = Vec::new();
+        let mut batch = std::collections::HashMap::with_capacity(professionals.len());
         for mut professional in professionals {
             let found = validate(&professional);
             if !found.is_empty() {
                 problems.extend(found);
-            } else if annuaire.by_id_nat.contains_key(&professional.id_nat) {
+            } else if batch.contains_key(&professional.id_nat)
+                || self.by_id_nat.contains_key(&professional.id_nat)
+            {
                 problems.push(Problem {
                     id_nat: professional.id_nat.clone(),
                     field: "idNat".into(),
@@ -123,23 +150,43 @@ impl Annuaire {
                 });
             } else {
                 complete(&mut professional);
-                annuaire
-                    .by_id_nat
-                    .insert(professional.id_nat.clone(), Arc::new(professional));
+                batch.insert(professional.id_nat.clone(), Arc::new(professional));
             }
             if problems.len() >= MAX_PROBLEMS {
                 break;
             }
         }
-        if problems.is_empty() {
-            Ok(annuaire)
-        } else {
-            problems.truncate(MAX_PROBLEMS);
-            Err(AnnuaireError::Invalid {
+        if !problems.is_empty() {
+            return Err(AnnuaireError::Invalid {
                 file: file.into(),
                 problems,
-            })
+            });
         }
+        for (id_nat, professional) in batch {
+            self.by_id_nat.insert(id_nat, professional);
+        }
+        Ok(())
+    }
+
+    /// Adds one professional at run time (control API), validated like a
+    /// file's; refused if the idNat is taken or the annuaire is full.
+    pub fn add(&self, mut professional: Professional) -> Result<Arc<Professional>, AddError> {
+        let problems = validate(&professional);
+        if !problems.is_empty() {
+            return Err(AddError::Invalid(problems));
+        }
+        if self.by_id_nat.len() >= MAX_PROFESSIONALS {
+            return Err(AddError::Full(MAX_PROFESSIONALS));
+        }
+        complete(&mut professional);
+        match self.by_id_nat.entry(professional.id_nat.clone()) {
+            dashmap::Entry::Occupied(_) => Err(AddError::Exists(professional.id_nat)),
+            dashmap::Entry::Vacant(slot) => Ok(slot.insert(Arc::new(professional)).clone()),
+        }
+    }
+
+    pub fn remove(&self, id_nat: &str) -> Option<Arc<Professional>> {
+        self.by_id_nat.remove(id_nat).map(|(_, p)| p)
     }
 
     pub fn get(&self, id_nat: &str) -> Option<Arc<Professional>> {

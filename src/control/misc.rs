@@ -1,4 +1,4 @@
-//! Scenarios per professional, the identities, the clock, reset, health.
+//! Scenarios per professional, the clock, reset, health.
 
 use std::time::Duration;
 
@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ControlError;
-use crate::annuaire::AuthMode;
 use crate::ciba::Scenario;
 use crate::state::AppState;
 
@@ -81,37 +80,6 @@ pub async fn delete_scenario(
         .remove(&path)
         .map(|_| HttpResponse::NoContent().finish())
         .ok_or_else(|| ControlError::NotFound(format!("no scenario for login_hint {:?}", *path)))
-}
-
-#[derive(Serialize)]
-struct IdentityView<'a> {
-    #[serde(rename = "idNat")]
-    id_nat: &'a str,
-    given_name: &'a str,
-    family_name: &'a str,
-    professions: Vec<&'a str>,
-    #[serde(rename = "authModes")]
-    auth_modes: &'a [AuthMode],
-}
-
-/// `GET /mock/identities`: who can be used as `login_hint`.
-pub async fn identities(state: web::Data<AppState>) -> HttpResponse {
-    let all = state.annuaire.all();
-    let views: Vec<_> = all
-        .iter()
-        .map(|p| IdentityView {
-            id_nat: &p.id_nat,
-            given_name: &p.prenom,
-            family_name: &p.nom,
-            professions: p
-                .exercices
-                .iter()
-                .map(|e| e.code_profession.as_str())
-                .collect(),
-            auth_modes: &p.auth_modes,
-        })
-        .collect();
-    HttpResponse::Ok().json(views)
 }
 
 #[derive(Deserialize)]

@@ -6,6 +6,7 @@
 //! `error_description` shape as the protocol's.
 
 mod ciba;
+mod identities;
 mod misc;
 
 use actix_web::http::StatusCode;
@@ -86,7 +87,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::put().to(misc::put_scenario))
                     .route(web::delete().to(misc::delete_scenario)),
             )
-            .service(resource("/identities").route(web::get().to(misc::identities)))
+            .service(
+                resource("/identities")
+                    .route(web::get().to(identities::list))
+                    .route(web::post().to(identities::add)),
+            )
+            // idNats issued by structures contain a '/': the tail takes it.
+            .service(
+                resource("/identities/{id_nat:.+}")
+                    .route(web::get().to(identities::get))
+                    .route(web::delete().to(identities::remove)),
+            )
             .service(resource("/clock/advance").route(web::post().to(misc::advance_clock)))
             .service(resource("/reset").route(web::post().to(misc::reset))),
     );

@@ -6,6 +6,7 @@ mod binary; // the psc-mock executable: banner, keys generate, configuration err
 mod ciba; // the CIBA poll flow and its outcomes
 mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
+mod golden; // full claim documents compared with tests/golden/
 mod helpers; // spawn_app and HTTP clients with each test identity
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
