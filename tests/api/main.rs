@@ -8,6 +8,7 @@ mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
 mod golden; // full claim documents compared with tests/golden/
 mod helpers; // spawn_app and HTTP clients with each test identity
+mod identities; // the annuaire through the control API
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
 mod tokens; // token shapes, verified with independent libraries
