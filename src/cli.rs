@@ -32,6 +32,18 @@ pub enum Command {
     /// Manage the test-only PKI.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Work with annuaire files (fixture professionals).
+    #[command(subcommand)]
+    Annuaire(AnnuaireCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnnuaireCommand {
+    /// Validate an annuaire file as the server would at start.
+    Check {
+        /// The JSON file to check.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +143,17 @@ pub fn generate_keys(out: &Path, force: bool) -> Result<(), Box<dyn std::error::
     for file in &files {
         println!("wrote {}", out.join(file.name).display());
     }
+    Ok(())
+}
+
+/// `psc-mock annuaire check FILE`.
+pub fn check_annuaire(file: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let annuaire = crate::annuaire::Annuaire::load(Some(file))?;
+    println!(
+        "{}: {} professionals, all valid",
+        file.display(),
+        annuaire.len()
+    );
     Ok(())
 }
 

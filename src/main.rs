@@ -1,7 +1,9 @@
 //! The `psc-mock` binary: parse the command line, set up logging, run.
 
 use clap::Parser;
-use psc_mock::cli::{Cli, Command, KeysCommand, generate_keys, serve};
+use psc_mock::cli::{
+    AnnuaireCommand, Cli, Command, KeysCommand, check_annuaire, generate_keys, serve,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
@@ -18,6 +20,7 @@ async fn main() -> std::process::ExitCode {
         None => serve(&cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Keys(KeysCommand::Generate { out, force })) => generate_keys(out, *force),
+        Some(Command::Annuaire(AnnuaireCommand::Check { file })) => check_annuaire(file),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

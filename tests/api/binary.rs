@@ -206,3 +206,48 @@ async fn a_bad_configuration_is_refused_with_the_key_named() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn annuaire_check_accepts_the_bundled_file_and_names_every_problem() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let good = Command::new(BIN)
+        .args(["annuaire", "check", "fixtures/annuaire.json"])
+        .current_dir(repo)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(String::from_utf8_lossy(&good.stdout).contains("all valid"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"professionals":[{"idNat":"899700245668","civilite":"X","nom":"","prenom":"A"}]}"#,
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["annuaire", "check"])
+        .arg(&bad)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for fragment in [
+        "bad.json",
+        "899700245668",
+        "field idNat",
+        "field nom",
+        "field civilite",
+    ] {
+        assert!(
+            stderr.contains(fragment),
+            "{fragment} missing from {stderr}"
+        );
+    }
+}
