@@ -1,6 +1,11 @@
 //! Check digits of the identifiers of the annuaire (FACTS §6).
+//!
+//! RPPS, FINESS, SIREN and SIRET numbers all end with a Luhn check digit
+//! over the whole number; only the lengths differ.
 
-/// The Luhn check used by RPPS numbers (and SIRET).
+/// The Luhn check used by RPPS, FINESS, SIREN and SIRET numbers: from the
+/// right, every second digit is doubled (minus 9 when above 9) and the sum of
+/// all digits must be a multiple of 10. False for an empty or non-digit string.
 pub fn luhn_valid(digits: &str) -> bool {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -20,6 +25,37 @@ pub fn luhn_valid(digits: &str) -> bool {
         })
         .sum();
     sum.is_multiple_of(10)
+}
+
+/// A FINESS number (établissement géographique or juridique): 9 digits, the
+/// last a Luhn check digit over the first eight. Corsican numbers (`2A…`,
+/// `2B…`) are not accepted: the fixtures are fictitious and stay numeric.
+pub fn finess_valid(s: &str) -> bool {
+    s.len() == 9 && luhn_valid(s)
+}
+
+/// A SIREN (company) number: 9 digits, the last a Luhn check digit.
+pub fn siren_valid(s: &str) -> bool {
+    s.len() == 9 && luhn_valid(s)
+}
+
+/// La Poste's SIREN, the one exception INSEE makes to SIRET's Luhn rule.
+const LA_POSTE_SIREN: &str = "356000000";
+
+/// A SIRET (establishment) number: 14 digits, the SIREN then 5 more, the
+/// last a Luhn check digit over all 14. La Poste has more establishments
+/// than its check digits allow, so for SIREN `356000000` a SIRET whose
+/// digits add up to a multiple of 5 is valid too.
+pub fn siret_valid(s: &str) -> bool {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    luhn_valid(s)
+        || (s.starts_with(LA_POSTE_SIREN)
+            && s.bytes()
+                .map(|b| u32::from(b - b'0'))
+                .sum::<u32>()
+                .is_multiple_of(5))
 }
 
 /// For an RPPS-based idNat (`8` + 11 digits), the RPPS number.
@@ -47,6 +83,57 @@ mod tests {
         assert!(!luhn_valid("99700245668"));
         assert!(!luhn_valid("9970024566a"));
         assert!(!luhn_valid(""));
+    }
+
+    #[test]
+    fn finess_is_nine_digits_with_a_luhn_key() {
+        // AP-HP (juridique) and a fixture hospital site.
+        for ok in ["750712184", "130018468", "130018450"] {
+            assert!(finess_valid(ok), "{ok}");
+        }
+        for bad in [
+            "750712185",
+            "75071218",
+            "7507121840",
+            "2A0000014",
+            "75071218a",
+            "",
+        ] {
+            assert!(!finess_valid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn siren_is_nine_digits_with_a_luhn_key() {
+        for ok in ["732829320", "837415926", "356000000"] {
+            assert!(siren_valid(ok), "{ok}");
+        }
+        for bad in ["732829321", "73282932", "7328293200", "73282932O", ""] {
+            assert!(!siren_valid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn siret_is_fourteen_digits_with_a_luhn_key_except_at_la_poste() {
+        for ok in [
+            "73282932000074",
+            "83741592600018",
+            "35600000000048", // La Poste's siège: plain Luhn
+            "35600000049837", // another La Poste site: digits add up to 45
+        ] {
+            assert!(siret_valid(ok), "{ok}");
+        }
+        for bad in [
+            "73282932000075",
+            "7328293200007",
+            "732829320000740",
+            "7328293200007a",
+            "35600000049838", // La Poste, but neither rule holds
+            "12345678900005", // digits add up to 50, but not La Poste's SIREN
+            "",
+        ] {
+            assert!(!siret_valid(bad), "{bad}");
+        }
     }
 
     #[test]
