@@ -44,6 +44,18 @@ pub enum AnnuaireCommand {
         /// The JSON file to check.
         file: PathBuf,
     },
+    /// Write generated professionals as an annuaire file (same seed, same file).
+    Generate {
+        /// How many professionals.
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        /// Seed of the random generator.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +94,12 @@ pub struct ServeArgs {
     /// Worker threads (0: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Add N generated professionals to the fixture file's.
+    #[arg(long, value_name = "N")]
+    pub generated: Option<usize>,
+    /// Seed of the generated professionals.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
 }
 
 impl ServeArgs {
@@ -109,6 +127,12 @@ impl ServeArgs {
         }
         if let Some(workers) = self.workers {
             settings.server.workers = workers;
+        }
+        if let Some(generated) = self.generated {
+            settings.annuaire.generated = generated;
+        }
+        if let Some(seed) = self.seed {
+            settings.annuaire.seed = seed;
         }
         Ok(settings)
     }
@@ -146,6 +170,34 @@ pub fn generate_keys(out: &Path, force: bool) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
+/// `psc-mock annuaire generate --count N --seed S [--out FILE]`.
+pub fn generate_annuaire(
+    count: usize,
+    seed: u64,
+    out: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let most = crate::annuaire::MAX_PROFESSIONALS;
+    if count > most {
+        return Err(format!("--count {count} is more than the annuaire holds ({most})").into());
+    }
+    let file = crate::annuaire::FixtureFile {
+        professionals: crate::annuaire::generate::generate(count, seed),
+    };
+    let text = file.to_json()?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!(
+                "wrote {count} professionals (seed {seed}) to {}",
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
 /// `psc-mock annuaire check FILE`.
 pub fn check_annuaire(file: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let annuaire = crate::annuaire::Annuaire::load(Some(file))?;
@@ -168,6 +220,12 @@ fn print_banner(app: &Application) {
     );
     println!("  issuer         {issuer}");
     println!("  discovery      {issuer}/.well-known/openid-configuration");
+    let generated = &settings.annuaire;
+    let extra = match generated.generated {
+        0 => String::new(),
+        n => format!(" ({n} generated, seed {})", generated.seed),
+    };
+    println!("  professionals  {}{extra}", app.professionals());
     println!("  client_id      {}", client.client_id);
     println!("  client_secret  {}", client.client_secret);
     if settings.server.tls && settings.pki.client_ca.is_empty() {

@@ -107,6 +107,10 @@ pub struct CibaSettings {
 pub struct AnnuaireSettings {
     /// Fixture file (JSON); empty means the bundled `fixtures/annuaire.json`.
     pub file: Option<PathBuf>,
+    /// Generated professionals added at start, on top of the file.
+    pub generated: usize,
+    /// Seed of the generated professionals (same seed, same people).
+    pub seed: u64,
 }
 
 /// A registered client (a connecting service).
@@ -256,6 +260,13 @@ impl Settings {
         }
         if self.ciba.expires_in_s == 0 {
             return invalid("ciba.expires_in_s must be at least 1".into());
+        }
+        let most = crate::annuaire::MAX_PROFESSIONALS;
+        if self.annuaire.generated > most {
+            return invalid(format!(
+                "annuaire.generated = {} is more than the annuaire holds ({most})",
+                self.annuaire.generated
+            ));
         }
         if self.ciba.max_requests == 0 {
             return invalid("ciba.max_requests must be at least 1".into());

@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use psc_mock::cli::{
-    AnnuaireCommand, Cli, Command, KeysCommand, check_annuaire, generate_keys, serve,
+    AnnuaireCommand, Cli, Command, KeysCommand, check_annuaire, generate_annuaire, generate_keys,
+    serve,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -21,6 +22,9 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Keys(KeysCommand::Generate { out, force })) => generate_keys(out, *force),
         Some(Command::Annuaire(AnnuaireCommand::Check { file })) => check_annuaire(file),
+        Some(Command::Annuaire(AnnuaireCommand::Generate { count, seed, out })) => {
+            generate_annuaire(*count, *seed, out.as_deref())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -63,6 +63,14 @@ impl Application {
         let pki = Pki::load(&settings.pki)?;
         let key = SigningKey::from_pem(&pki.signing_key_pem)?;
         let annuaire = Annuaire::load(settings.annuaire.file.as_deref())?;
+        let (generated, seed) = (settings.annuaire.generated, settings.annuaire.seed);
+        if generated > 0 {
+            let source = format!("{generated} generated professionals (seed {seed})");
+            annuaire.extend(
+                &source,
+                crate::annuaire::generate::generate(generated, seed),
+            )?;
+        }
 
         let addr = settings.server.bind;
         let bind_err = |source| StartupError::Bind { addr, source };
@@ -131,6 +139,11 @@ impl Application {
     /// The effective settings (with the port actually bound).
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// How many professionals the annuaire holds.
+    pub fn professionals(&self) -> usize {
+        self.state.annuaire.len()
     }
 
     /// The clock the server runs on.

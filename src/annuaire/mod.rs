@@ -81,10 +81,21 @@ fn list(problems: &[Problem]) -> String {
         .collect()
 }
 
-#[derive(Deserialize)]
+/// The fixture file: `{"professionals": [...]}`.
+#[derive(Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct FixtureFile {
-    professionals: Vec<Professional>,
+pub struct FixtureFile {
+    pub professionals: Vec<Professional>,
+}
+
+impl FixtureFile {
+    /// Pretty JSON in the fixture file's field order.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self).map(|mut text| {
+            text.push('\n');
+            text
+        })
+    }
 }
 
 /// Every known professional, by idNat.

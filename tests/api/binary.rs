@@ -251,3 +251,108 @@ async fn annuaire_check_accepts_the_bundled_file_and_names_every_problem() {
         );
     }
 }
+
+async fn generate(count: &str, seed: &str) -> Vec<u8> {
+    let output = Command::new(BIN)
+        .args(["annuaire", "generate", "--count", count, "--seed", seed])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[tokio::test]
+async fn generated_annuaires_are_identical_per_seed_and_pass_the_check() {
+    let first = generate("300", "42").await;
+    assert_eq!(first, generate("300", "42").await, "same seed, same file");
+    assert_ne!(
+        first,
+        generate("300", "43").await,
+        "another seed, other people"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("generated.json");
+    std::fs::write(&file, &first).unwrap();
+    let check = Command::new(BIN)
+        .args(["annuaire", "check"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("300 professionals"));
+}
+
+#[tokio::test]
+async fn generated_professionals_can_log_in_beside_the_fixtures() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_child, banner) = start(
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--generated",
+            "1000",
+            "--seed",
+            "5",
+            "--auto-approve-after-ms",
+            "0",
+        ],
+        repo,
+    )
+    .await;
+    assert!(
+        field(&banner, "professionals").contains("(1000 generated, seed 5)"),
+        "{banner:#?}"
+    );
+    let issuer = field(&banner, "issuer");
+    let client = crate::helpers::client(crate::helpers::Who::Client);
+    for login_hint in [
+        psc_mock::annuaire::generate::id_nat(999),
+        "899700245667".to_owned(),
+    ] {
+        // A professional has e-CPS, a card, or both: ask on a channel they have.
+        let mut ack = serde_json::Value::Null;
+        for channel in ["MOBILE", "CARD"] {
+            ack = client
+                .post(format!("{issuer}/protocol/openid-connect/ext/ciba/auth"))
+                .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+                .form(&[
+                    ("login_hint", login_hint.as_str()),
+                    ("scope", "openid"),
+                    ("channel", channel),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if ack["auth_req_id"].is_string() {
+                break;
+            }
+        }
+        let id = ack["auth_req_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{login_hint}: {ack}"));
+        let tokens = client
+            .post(format!("{issuer}/protocol/openid-connect/token"))
+            .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+            .form(&[
+                ("grant_type", crate::helpers::CIBA_GRANT),
+                ("auth_req_id", id),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tokens.status(), 200, "{login_hint}");
+    }
+}
