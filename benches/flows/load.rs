@@ -1,0 +1,339 @@
+//! The load runs against one server, sections 4 and 5: CIBA flows back to
+//! back from concurrent tasks, for a time (throughput, with CPU use) or for
+//! a number of flows (memory, sampling `VmRSS`). Collects the latency of
+//! every successful flow, for the percentiles, and groups the errors by
+//! message so that a failing run prints a few lines, not thousands.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+
+use crate::BenchResult;
+use crate::flow::{Target, flow, make_client};
+use crate::server::{CpuMeter, Server, rss_mib};
+
+/// The concurrency of the second throughput run and of the memory run.
+pub const HIGH_CONCURRENCY: usize = 16;
+pub const WARM_UP: Duration = Duration::from_secs(1);
+/// Distinct error messages printed per run; the rest are only counted.
+const ERRORS_SHOWN: usize = 10;
+/// The memory curve is flat when its last sample is within this of the first.
+const FLAT_TOLERANCE: f64 = 0.10;
+
+/// Flows between two `VmRSS` samples of the memory run: a tenth of them.
+pub fn sample_every(total_flows: u64) -> u64 {
+    (total_flows / 10).max(1)
+}
+
+/// One throughput run, for the summary.
+pub struct ThroughputRun {
+    pub concurrency: usize,
+    pub stats: RunStats,
+    pub errors: u64,
+    pub warm_up_errors: u64,
+}
+
+/// The memory run, for the summary.
+pub struct Memory {
+    /// `(flows done, VmRSS in MiB)`, in order.
+    samples: Vec<(u64, f64)>,
+    /// `VmRSS` once the run is over, in MiB.
+    pub final_rss: f64,
+    pub errors: u64,
+}
+
+impl Memory {
+    pub fn first_sample(&self) -> f64 {
+        self.samples.first().map_or(f64::NAN, |s| s.1)
+    }
+
+    pub fn last_sample(&self) -> f64 {
+        self.samples.last().map_or(f64::NAN, |s| s.1)
+    }
+
+    /// Whether the last sample is within [`FLAT_TOLERANCE`] of the first;
+    /// `None` without samples.
+    pub fn flat(&self) -> Option<bool> {
+        match (self.samples.first(), self.samples.last()) {
+            (Some((_, first)), Some((_, last))) => Some(*last <= first * (1.0 + FLAT_TOLERANCE)),
+            _ => None,
+        }
+    }
+}
+
+/// The server under load and one HTTP client per concurrent task (so as
+/// many keep-alive mTLS connections), shared by every run.
+pub struct Load {
+    clients: Vec<Client>,
+    target: Arc<Target>,
+    pid: u32,
+}
+
+impl Load {
+    pub fn new(server: &Server) -> BenchResult<Self> {
+        let target = Arc::new(Target::new(&server.base));
+        let clients = (0..HIGH_CONCURRENCY)
+            .map(|_| make_client())
+            .collect::<BenchResult<Vec<_>>>()?;
+        Ok(Self {
+            clients,
+            target,
+            pid: server.pid,
+        })
+    }
+
+    /// Section 4: a warm-up, then `run_for` of flows, at concurrency 1 and
+    /// [`HIGH_CONCURRENCY`].
+    pub async fn throughput(&self, run_for: Duration) -> BenchResult<Vec<ThroughputRun>> {
+        let mut runs = Vec::new();
+        for concurrency in [1, HIGH_CONCURRENCY] {
+            let clients = &self.clients[..concurrency];
+            let warm = ErrorLog::new(format!("warm-up c={concurrency}"));
+            self.run_timed(clients, WARM_UP, &warm).await;
+            let errors = ErrorLog::new(format!("throughput c={concurrency}"));
+            let cpu = CpuMeter::start(self.pid)?;
+            let stats = self.run_timed(clients, run_for, &errors).await;
+            let cpu = cpu.stop(stats.elapsed)?;
+            warm.report();
+            errors.report();
+            println!(
+                "  c={concurrency:<3} {:>8.0} flows/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {} flows, {} errors",
+                stats.rate(),
+                stats.percentile_ms(50.0),
+                stats.percentile_ms(99.0),
+                stats.ok,
+                errors.count(),
+            );
+            println!(
+                "        CPU: server {:.0}%, load generator {:.0}% (of one core); server {} ms CPU per flow",
+                cpu.server_share * 100.0,
+                cpu.own_share * 100.0,
+                if stats.ok == 0 {
+                    "-".to_owned()
+                } else {
+                    format!("{:.2}", cpu.server_seconds * 1000.0 / stats.ok as f64)
+                },
+            );
+            runs.push(ThroughputRun {
+                concurrency,
+                stats,
+                errors: errors.count(),
+                warm_up_errors: warm.count(),
+            });
+        }
+        let rss_after_throughput = rss_mib(self.pid)?;
+        println!("  VmRSS after the throughput runs: {rss_after_throughput:.1} MiB");
+        Ok(runs)
+    }
+
+    /// Section 5: `total_flows` flows at [`HIGH_CONCURRENCY`], sampling the
+    /// server's `VmRSS` every [`sample_every`] of them.
+    pub async fn memory(&self, total_flows: u64) -> BenchResult<Memory> {
+        let errors = ErrorLog::new("memory".to_owned());
+        let (stats, samples) = self.run_counted(total_flows, &errors).await;
+        errors.report();
+        for (done, mib) in &samples {
+            println!("  {done:>9} flows → {mib:6.1} MiB");
+        }
+        let memory = Memory {
+            samples,
+            final_rss: rss_mib(self.pid)?,
+            errors: errors.count(),
+        };
+        let flat = memory.flat();
+        println!(
+            "  final VmRSS {:.1} MiB; last sample {} the first ({:.1} MiB) + {:.0}%: {}",
+            memory.final_rss,
+            if flat == Some(true) { "≤" } else { ">" },
+            memory.first_sample(),
+            FLAT_TOLERANCE * 100.0,
+            match flat {
+                Some(true) => "flat",
+                Some(false) => "GROWING",
+                None => "no samples",
+            }
+        );
+        println!(
+            "  {:.0} flows/s over the run ({} ok, {} errors, {:.1} s)",
+            stats.rate(),
+            stats.ok,
+            errors.count(),
+            stats.elapsed.as_secs_f64()
+        );
+        Ok(memory)
+    }
+
+    /// One task per client, each running flows back to back for `duration`.
+    async fn run_timed(
+        &self,
+        clients: &[Client],
+        duration: Duration,
+        errors: &Arc<ErrorLog>,
+    ) -> RunStats {
+        let deadline = Instant::now() + duration;
+        self.run(clients, errors, move || Instant::now() < deadline, || {})
+            .await
+    }
+
+    /// `total` flows shared among one task per client; the task finishing
+    /// every [`sample_every`] of them samples the server's RSS. Returns the
+    /// samples in order.
+    async fn run_counted(&self, total: u64, errors: &Arc<ErrorLog>) -> (RunStats, Vec<(u64, f64)>) {
+        let step = sample_every(total);
+        let next = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicU64::new(0));
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let more = move || next.fetch_add(1, Ordering::Relaxed) < total;
+        let (pid, sampled, sample_errors) = (self.pid, samples.clone(), errors.clone());
+        let after_flow = move || {
+            let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if finished.is_multiple_of(step) {
+                match rss_mib(pid) {
+                    Ok(mib) => lock(&sampled).push((finished, mib)),
+                    Err(e) => sample_errors.record(&e),
+                }
+            }
+        };
+        let stats = self.run(&self.clients, errors, more, after_flow).await;
+        let mut samples = std::mem::take(&mut *lock(&samples));
+        samples.sort_by_key(|s| s.0);
+        (stats, samples)
+    }
+
+    /// One task per client, each running flows back to back while `more()`
+    /// says so and calling `after_flow()` after each; the run's successful
+    /// flows and their latencies, its errors in `errors`.
+    async fn run<M, A>(
+        &self,
+        clients: &[Client],
+        errors: &Arc<ErrorLog>,
+        more: M,
+        after_flow: A,
+    ) -> RunStats
+    where
+        M: Fn() -> bool + Clone + Send + 'static,
+        A: Fn() + Clone + Send + 'static,
+    {
+        let start = Instant::now();
+        let tasks: Vec<_> = clients
+            .iter()
+            .map(|client| {
+                let (client, target, errors) =
+                    (client.clone(), self.target.clone(), errors.clone());
+                let (more, after_flow) = (more.clone(), after_flow.clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    while more() {
+                        let t0 = Instant::now();
+                        match flow(&client, &target).await {
+                            Ok(()) => latencies.push(t0.elapsed().as_micros() as u64),
+                            Err(e) => errors.record(&e),
+                        }
+                        after_flow();
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        for task in tasks {
+            match task.await {
+                Ok(task_latencies) => latencies.extend(task_latencies),
+                Err(e) => errors.record(&format!("a load task failed: {e}")),
+            }
+        }
+        RunStats::new(latencies, start.elapsed())
+    }
+}
+
+/// Successful flows of a run and their latencies.
+pub struct RunStats {
+    pub ok: u64,
+    pub elapsed: Duration,
+    /// Flow latencies in microseconds, sorted.
+    latencies_us: Vec<u64>,
+}
+
+impl RunStats {
+    fn new(mut latencies_us: Vec<u64>, elapsed: Duration) -> Self {
+        latencies_us.sort_unstable();
+        Self {
+            ok: latencies_us.len() as u64,
+            elapsed,
+            latencies_us,
+        }
+    }
+
+    pub fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Nearest-rank percentile, in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        let n = self.latencies_us.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * n as f64).ceil() as usize;
+        self.latencies_us[rank.clamp(1, n) - 1] as f64 / 1000.0
+    }
+}
+
+/// Counts a run's errors by message; [`ErrorLog::report`] prints them.
+struct ErrorLog {
+    run: String,
+    count: AtomicU64,
+    /// Distinct messages (at most [`ERRORS_SHOWN`]) and how often each came.
+    messages: Mutex<Vec<(String, u64)>>,
+}
+
+impl ErrorLog {
+    fn new(run: String) -> Arc<Self> {
+        Arc::new(Self {
+            run,
+            count: AtomicU64::new(0),
+            messages: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn record(&self, error: &str) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut messages = lock(&self.messages);
+        if let Some((_, n)) = messages.iter_mut().find(|(m, _)| m == error) {
+            *n += 1;
+        } else if messages.len() < ERRORS_SHOWN {
+            messages.push((error.to_owned(), 1));
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Prints the run's errors, if any.
+    fn report(&self) {
+        let total = self.count();
+        if total == 0 {
+            return;
+        }
+        println!("  ERRORS [{}]: {total} failed flows", self.run);
+        let mut shown = 0;
+        for (message, n) in lock(&self.messages).iter() {
+            println!("    {n:>7} × {message}");
+            shown += n;
+        }
+        if shown < total {
+            println!("    {:>7} × (other messages)", total - shown);
+        }
+    }
+}
+
+/// Locks a mutex even if a task panicked while holding it: the data (counts,
+/// samples) is still worth reporting.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

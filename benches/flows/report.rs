@@ -1,0 +1,121 @@
+//! The end of the report: every section's headline figure in one table,
+//! then the performance targets, each marked PASS or FAIL. The figures are
+//! measured elsewhere; this is the one place the targets are stated.
+
+use crate::load::{HIGH_CONCURRENCY, Memory, ThroughputRun};
+use crate::section;
+use crate::server::Startup;
+use crate::signing::Ceiling;
+
+const STARTUP_TARGET_MS: f64 = 50.0;
+const IDLE_RSS_TARGET_MIB: f64 = 20.0;
+
+/// What the sections measured.
+pub struct Summary {
+    pub ceiling: Ceiling,
+    pub startup: Startup,
+    pub idle_rss: f64,
+    pub throughput: Vec<ThroughputRun>,
+    pub total_flows: u64,
+    pub memory: Memory,
+    pub binary_mib: f64,
+}
+
+impl Summary {
+    /// Whether every flow, warm-ups included, succeeded.
+    pub fn all_flows_ok(&self) -> bool {
+        self.throughput
+            .iter()
+            .all(|run| run.warm_up_errors == 0 && run.errors == 0)
+            && self.memory.errors == 0
+    }
+
+    /// Prints the summary table and the targets.
+    pub fn print(&self) {
+        let Self {
+            ceiling,
+            startup,
+            idle_rss,
+            memory,
+            ..
+        } = self;
+        section("Summary");
+        let row = |name: &str, value: String| println!("  {name:<44} {value:>18}");
+        row(
+            "RSA-2048 sig/s, aws-lc-rs (1 thread)",
+            format!("{:.0}", ceiling.raw),
+        );
+        row(
+            "RSA-2048 sig/s, SigningKey::sign (1 thread)",
+            format!("{:.0}", ceiling.mock),
+        );
+        row(
+            "ceiling flows/s = sig/s ÷ 2",
+            format!("{:.0}", ceiling.ceiling_2),
+        );
+        row(
+            "ceiling flows/s = sig/s ÷ 3 (3 tokens signed)",
+            format!("{:.0}", ceiling.ceiling_3),
+        );
+        row(
+            "start-up min / median (ms)",
+            format!("{:.1} / {:.1}", startup.min, startup.median),
+        );
+        row("idle RSS (MiB)", format!("{idle_rss:.1}"));
+        for run in &self.throughput {
+            row(
+                &format!("c={}: flows/s, p50 / p99 ms, errors", run.concurrency),
+                format!(
+                    "{:.0}, {:.1} / {:.1}, {}",
+                    run.stats.rate(),
+                    run.stats.percentile_ms(50.0),
+                    run.stats.percentile_ms(99.0),
+                    run.errors
+                ),
+            );
+        }
+        row(
+            &format!("RSS after {} more flows (MiB)", self.total_flows),
+            format!("{:.1}", memory.final_rss),
+        );
+        row("binary size (MiB)", format!("{:.1}", self.binary_mib));
+
+        let high = self
+            .throughput
+            .iter()
+            .find(|run| run.concurrency == HIGH_CONCURRENCY)
+            .map_or(0.0, |run| run.stats.rate());
+        let target_flows = ceiling.target_flows;
+        println!("\n  targets");
+        check(
+            "start-up (median)",
+            format!("{:.1} ms < {STARTUP_TARGET_MS} ms", startup.median),
+            startup.median < STARTUP_TARGET_MS,
+        );
+        check(
+            "idle RSS",
+            format!("{idle_rss:.1} MiB < {IDLE_RSS_TARGET_MIB} MiB"),
+            *idle_rss < IDLE_RSS_TARGET_MIB,
+        );
+        check(
+            &format!("flows/s at c={HIGH_CONCURRENCY}"),
+            format!("{high:.0} ≥ {target_flows:.0} (half of sig/s ÷ 2)"),
+            high >= target_flows,
+        );
+        check(
+            "memory flat",
+            format!(
+                "{:.1} MiB at N vs {:.1} MiB at N/10, {} errors",
+                memory.last_sample(),
+                memory.first_sample(),
+                memory.errors
+            ),
+            memory.flat() == Some(true) && memory.errors == 0,
+        );
+    }
+}
+
+fn check(name: &str, detail: String, pass: bool) {
+    let verdict = if pass { "PASS" } else { "FAIL" };
+    println!("  [{verdict}] {name:<20} {detail}");
+}
