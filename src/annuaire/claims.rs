@@ -1,11 +1,19 @@
 //! The claims PSC derives from a professional: userinfo and the identity
 //! claims of the tokens (FACTS §4–5).
 //!
-//! Scope rule (PSC publishes no scope-to-claim table): `openid` gives the
-//! identity claims; `scope_all` adds every professional claim (organisation,
-//! role, sector, `SubjectRefPro`, …). `profile` and `email` are accepted and
-//! add nothing beyond `openid`'s set. Organisation-level claims come from
-//! the first activity of the first exercice.
+//! Scope rule (PSC publishes no scope-to-claim table; this follows what
+//! integrators see with `scope_all` and the names of PSC's scopes):
+//! - `openid`: the identity claims (`sub`, `SubjectNameID`,
+//!   `preferred_username`, names, `email_verified`, `authMode`, `otherIds`);
+//! - `profile`, `email`, `identity`: accepted, nothing beyond `openid`'s set
+//!   (PSC's identity claims already come with `openid`);
+//! - `rpps`: adds the professional record, `SubjectRefPro` and `SubjectRole`;
+//! - `scope_all`: everything, adding the organisation and session claims.
+//!
+//! Derivations: `SubjectRole` lists every exercice's profession code;
+//! `SubjectOrganization`, `SubjectOrganizationID` and `Secteur_Activite` come
+//! from the first activity of the first exercice that has one (`""` when the
+//! professional has no activity).
 
 use serde::Serialize;
 
@@ -20,13 +28,19 @@ const PSI_LOCALE: &str = "1.2.250.1.213.1.3.1.1";
 /// The requested scopes that select claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScopeSet {
+    /// `scope_all`: every claim.
     pub all: bool,
+    /// `rpps` (or `scope_all`): the professional record.
+    pub rpps: bool,
 }
 
 impl ScopeSet {
     pub fn from_scope(scope: &str) -> Self {
+        let has = |name: &str| scope.split_ascii_whitespace().any(|s| s == name);
+        let all = has("scope_all");
         Self {
-            all: scope.split_ascii_whitespace().any(|s| s == "scope_all"),
+            all,
+            rpps: all || has("rpps"),
         }
     }
 }
@@ -46,18 +60,20 @@ pub struct UserInfo<'a> {
     #[serde(rename = "otherIds")]
     pub other_ids: &'a [OtherId],
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub professional: Option<ProfessionalClaims<'a>>,
+    pub organization: Option<OrganizationClaims<'a>>,
+    #[serde(rename = "SubjectRole", skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    #[serde(rename = "SubjectRefPro", skip_serializing_if = "Option::is_none")]
+    pub ref_pro: Option<RefPro<'a>>,
 }
 
-/// What `scope_all` adds.
+/// What `scope_all` adds besides the professional record.
 #[derive(Debug, Serialize)]
-pub struct ProfessionalClaims<'a> {
+pub struct OrganizationClaims<'a> {
     #[serde(rename = "SubjectOrganization")]
     pub organization: &'a str,
     #[serde(rename = "SubjectOrganizationID")]
     pub organization_id: &'a str,
-    #[serde(rename = "SubjectRole")]
-    pub roles: Vec<String>,
     #[serde(rename = "Secteur_Activite")]
     pub secteur_activite: String,
     #[serde(rename = "Palier_Authentification")]
@@ -70,8 +86,6 @@ pub struct ProfessionalClaims<'a> {
     pub acces_regulation_medicale: &'static str,
     #[serde(rename = "Mode_Acces_Raison")]
     pub mode_acces_raison: &'static str,
-    #[serde(rename = "SubjectRefPro")]
-    pub ref_pro: RefPro<'a>,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,20 +114,25 @@ impl Professional {
             email_verified: false,
             auth_mode: mode.as_str(),
             other_ids: &self.other_ids,
-            professional: scopes.all.then(|| self.professional_claims()),
+            organization: scopes.all.then(|| self.organization_claims()),
+            roles: scopes.rpps.then(|| {
+                self.exercices
+                    .iter()
+                    .map(|e| format!("{}^{ROLE_OID}", e.code_profession))
+                    .collect()
+            }),
+            ref_pro: scopes.rpps.then_some(RefPro {
+                code_civilite: &self.civilite,
+                exercices: &self.exercices,
+            }),
         }
     }
 
-    fn professional_claims(&self) -> ProfessionalClaims<'_> {
+    fn organization_claims(&self) -> OrganizationClaims<'_> {
         let main = self.main_activity();
-        ProfessionalClaims {
+        OrganizationClaims {
             organization: main.map_or("", |a| a.raison_sociale_site.as_str()),
             organization_id: main.map_or("", |a| a.identifiant_technique_de_la_structure.as_str()),
-            roles: self
-                .exercices
-                .iter()
-                .map(|e| format!("{}^{ROLE_OID}", e.code_profession))
-                .collect(),
             secteur_activite: main
                 .filter(|a| !a.code_secteur_dactivite.is_empty())
                 .map_or_else(String::new, |a| {
@@ -124,10 +143,6 @@ impl Professional {
             uit_version: "1.0",
             acces_regulation_medicale: "FAUX",
             mode_acces_raison: "",
-            ref_pro: RefPro {
-                code_civilite: &self.civilite,
-                exercices: &self.exercices,
-            },
         }
     }
 }
@@ -177,6 +192,30 @@ mod tests {
             }
         }
         assert!(no_nulls(&json));
+    }
+
+    #[test]
+    fn each_scope_selects_its_claims() {
+        let annuaire = Annuaire::load(None).unwrap();
+        let p = annuaire.get("899700245667").unwrap();
+        let keys = |scope: &str| {
+            let json =
+                serde_json::to_value(p.userinfo(ScopeSet::from_scope(scope), AuthMode::Mobile))
+                    .unwrap();
+            let mut keys: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let openid = keys("openid");
+        assert_eq!(keys("openid profile email identity"), openid);
+        let rpps = keys("openid rpps");
+        assert!(rpps.contains(&"SubjectRefPro".into()) && rpps.contains(&"SubjectRole".into()));
+        assert!(!rpps.contains(&"SubjectOrganization".into()));
+        let all = keys("openid scope_all");
+        assert!(
+            all.contains(&"SubjectOrganization".into()) && all.contains(&"SubjectRefPro".into())
+        );
+        assert!(openid.iter().all(|k| rpps.contains(k)) && rpps.iter().all(|k| all.contains(k)));
     }
 
     #[test]

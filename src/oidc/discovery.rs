@@ -18,7 +18,14 @@ pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 
 /// The scopes psc-mock accepts (FACTS §2; see `annuaire::claims` for what
 /// each selects).
-pub const SCOPES: [&str; 4] = ["openid", "scope_all", "profile", "email"];
+pub const SCOPES: [&str; 6] = [
+    "openid",
+    "scope_all",
+    "profile",
+    "email",
+    "identity",
+    "rpps",
+];
 
 /// The `acr` values psc-mock accepts and issues.
 pub const ACR_VALUES: [&str; 1] = ["eidas1"];

@@ -151,3 +151,102 @@ async fn openid_scope_only() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn nurse_with_two_exercices() {
+    check(
+        "899700582465",
+        "MOBILE",
+        "openid scope_all",
+        "infirmier-deux-exercices",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn doctor_without_activity() {
+    check(
+        "899700769187",
+        "CARD",
+        "openid scope_all",
+        "medecin-sans-activite",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn card_issued_by_a_structure() {
+    check(
+        "300000001234567/CPAT00012",
+        "CARD",
+        "openid scope_all",
+        "carte-structure",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn adeli_professional_with_the_rpps_scope() {
+    check(
+        "0639600428",
+        "MOBILE",
+        "openid rpps",
+        "psychomotricienne-adeli-rpps",
+    )
+    .await;
+}
+
+/// Every fixture professional: userinfo with `scope_all` keeps PSC's
+/// conventions (strings, `""` for unknown, the identity claims).
+#[tokio::test]
+async fn every_fixture_professional_gets_psc_shaped_userinfo() {
+    let app = spawn_app().await;
+    let list = app
+        .control(reqwest::Method::GET, "/mock/identities?limit=1000", None)
+        .await;
+    let professionals = list.body.as_array().unwrap();
+    assert!(professionals.len() >= 15);
+    for p in professionals {
+        let id = p["idNat"].as_str().unwrap();
+        let channel = p["authModes"][0].as_str().unwrap();
+        let tokens = flow(&app, id, channel, "openid scope_all").await;
+        let info = app
+            .userinfo(Who::Client, tokens["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(info.status, 200, "{id}: {}", info.body);
+        let body = &info.body;
+        assert_eq!(body["SubjectNameID"], id);
+        assert_eq!(body["preferred_username"], id);
+        assert_eq!(body["authMode"], channel);
+        for key in [
+            "SubjectOrganization",
+            "SubjectOrganizationID",
+            "Secteur_Activite",
+            "Palier_Authentification",
+            "PSI_Locale",
+            "UITVersion",
+            "Acces_Regulation_Medicale",
+            "Mode_Acces_Raison",
+            "given_name",
+            "family_name",
+        ] {
+            assert!(body[key].is_string(), "{id}: {key} is {}", body[key]);
+        }
+        assert!(body["SubjectRole"].is_array(), "{id}");
+        assert!(
+            body["otherIds"].as_array().is_some_and(|o| !o.is_empty()),
+            "{id}"
+        );
+        assert!(no_nulls(body), "{id}: a null in {body}");
+        app.clock.advance(std::time::Duration::from_secs(2));
+    }
+}
+
+fn no_nulls(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Array(items) => items.iter().all(no_nulls),
+        Value::Object(map) => map.values().all(no_nulls),
+        _ => true,
+    }
+}
