@@ -153,6 +153,17 @@ async fn run() -> BenchResult<bool> {
     section("6. Server binary");
     let binary_mib = server::binary_size_mib()?;
 
+    let generated_count = env_number(
+        "BENCH_GENERATED",
+        100_000,
+        |n: &usize| *n > 0,
+        "a positive count",
+    )?;
+    section(&format!(
+        "7. Annuaire: start with {generated_count} generated professionals (BENCH_GENERATED)"
+    ));
+    let generated = server::measure_generated(generated_count).await?;
+
     let summary = Summary {
         ceiling,
         startup,
@@ -161,6 +172,7 @@ async fn run() -> BenchResult<bool> {
         total_flows,
         memory,
         binary_mib,
+        generated,
     };
     summary.print();
     Ok(summary.all_flows_ok())

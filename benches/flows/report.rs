@@ -4,10 +4,12 @@
 
 use crate::load::{HIGH_CONCURRENCY, Memory, ThroughputRun};
 use crate::section;
-use crate::server::Startup;
+use crate::server::{Generated, Startup};
 use crate::signing::Ceiling;
 
 const STARTUP_TARGET_MS: f64 = 50.0;
+/// Generating and loading 100 000 professionals must take under 2 s.
+const GENERATED_TARGET_MS: f64 = 2000.0;
 const IDLE_RSS_TARGET_MIB: f64 = 20.0;
 
 /// What the sections measured.
@@ -19,6 +21,7 @@ pub struct Summary {
     pub total_flows: u64,
     pub memory: Memory,
     pub binary_mib: f64,
+    pub generated: Generated,
 }
 
 impl Summary {
@@ -79,6 +82,11 @@ impl Summary {
             format!("{:.1}", memory.final_rss),
         );
         row("binary size (MiB)", format!("{:.1}", self.binary_mib));
+        let generated = &self.generated;
+        row(
+            &format!("{} generated: ready (ms) / RSS (MiB)", generated.count),
+            format!("{:.0} / {:.1}", generated.startup_ms, generated.rss_mib),
+        );
 
         let high = self
             .throughput
@@ -111,6 +119,14 @@ impl Summary {
                 memory.errors
             ),
             memory.flat() == Some(true) && memory.errors == 0,
+        );
+        check(
+            "generated load",
+            format!(
+                "{} professionals ready in {:.0} ms < {GENERATED_TARGET_MS} ms",
+                generated.count, generated.startup_ms
+            ),
+            generated.startup_ms < GENERATED_TARGET_MS,
         );
     }
 }

@@ -29,9 +29,15 @@ pub struct Server {
 impl Server {
     /// Spawns the binary on a free port and waits for its `ready:` line.
     pub async fn start() -> BenchResult<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// The same, with extra command-line arguments.
+    pub async fn start_with(extra: &[&str]) -> BenchResult<Self> {
         let started = Instant::now();
         let mut child = Command::new(SERVER_BIN)
             .args(["--bind", "127.0.0.1:0"])
+            .args(extra)
             .current_dir(REPO)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -107,6 +113,30 @@ fn median(sorted: &[f64]) -> f64 {
         _ if n % 2 == 1 => sorted[n / 2],
         _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
+}
+
+/// Start-up with generated professionals: time to `ready:` and RSS then.
+pub struct Generated {
+    pub count: usize,
+    pub startup_ms: f64,
+    pub rss_mib: f64,
+}
+
+/// Section 7: a server that generates and loads `count` professionals.
+pub async fn measure_generated(count: usize) -> BenchResult<Generated> {
+    let count_arg = count.to_string();
+    let mut server = Server::start_with(&["--generated", &count_arg, "--seed", "1"]).await?;
+    let generated = Generated {
+        count,
+        startup_ms: server.startup.as_secs_f64() * 1000.0,
+        rss_mib: rss_mib(server.pid)?,
+    };
+    server.stop().await;
+    println!(
+        "  {count} generated professionals: ready in {:.0} ms, VmRSS {:.1} MiB",
+        generated.startup_ms, generated.rss_mib
+    );
+    Ok(generated)
 }
 
 /// Section 6: the size of the server executable, in MiB.
