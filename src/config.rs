@@ -80,6 +80,12 @@ pub struct TokenSettings {
     pub access_token_ttl_s: u64,
     pub id_token_ttl_s: u64,
     pub refresh_token_ttl_s: u64,
+    /// A session ends this long after login, whatever happens (PSC: 4 h).
+    pub session_max_s: u64,
+    /// …or after this long without a refresh (PSC: 30 min).
+    pub session_idle_s: u64,
+    /// Most live sessions; a login beyond is refused.
+    pub max_sessions: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +196,9 @@ impl Default for TokenSettings {
             access_token_ttl_s: 120,
             id_token_ttl_s: 120,
             refresh_token_ttl_s: 1800,
+            session_max_s: 4 * 3600,
+            session_idle_s: 1800,
+            max_sessions: 100_000,
         }
     }
 }

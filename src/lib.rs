@@ -31,6 +31,7 @@ pub mod form;
 pub mod keys;
 pub mod oidc;
 pub mod pki;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod tls;

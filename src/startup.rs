@@ -164,9 +164,10 @@ impl Application {
             let mut tick = tokio::time::interval(PURGE_EVERY);
             loop {
                 tick.tick().await;
-                let purged = state.ciba.purge(state.clock.now());
+                let now = state.clock.now();
+                let purged = state.ciba.purge(now) + state.sessions.purge(now);
                 if purged > 0 {
-                    tracing::debug!(purged, "finished CIBA requests purged");
+                    tracing::debug!(purged, "finished CIBA requests and sessions purged");
                 }
             }
         };

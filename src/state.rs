@@ -7,6 +7,7 @@ use crate::ciba::{CibaStore, Scenario, Scenarios};
 use crate::clients::Clients;
 use crate::clock::Clock;
 use crate::config::{CibaSettings, Settings};
+use crate::sessions::Sessions;
 use crate::tokens::TokenIssuer;
 
 /// Most scenarios a control API user may set at once.
@@ -20,6 +21,7 @@ pub struct AppState {
     pub ciba: CibaStore,
     pub ciba_settings: CibaSettings,
     pub scenarios: Scenarios,
+    pub sessions: Sessions,
     pub tokens: TokenIssuer,
     /// The discovery document, serialized once.
     pub discovery: Vec<u8>,
@@ -46,6 +48,11 @@ impl AppState {
             ciba: CibaStore::new(ciba.max_requests, Duration::from_secs(ciba.keep_finished_s)),
             ciba_settings: ciba.clone(),
             scenarios: Scenarios::new(default, MAX_SCENARIOS),
+            sessions: Sessions::new(
+                settings.tokens.max_sessions,
+                Duration::from_secs(settings.tokens.session_max_s),
+                Duration::from_secs(settings.tokens.session_idle_s),
+            ),
             tokens: TokenIssuer {
                 issuer: issuer.clone(),
                 key,

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::annuaire::{AuthMode, OtherId, Professional};
 use crate::clock::unix_seconds;
-use crate::keys::{KeyError, SigningKey, at_hash, random_id};
+use crate::keys::{KeyError, SigningKey, at_hash};
+use crate::sessions::Session;
 
 /// RFC 8705 §3.1 confirmation claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,19 +76,21 @@ struct IdClaims<'a> {
     family_name: &'a str,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct RefreshClaims {
-    exp: u64,
-    iat: u64,
-    jti: String,
-    iss: String,
-    aud: String,
-    sub: String,
-    typ: String,
-    azp: String,
-    session_state: String,
-    sid: String,
-    scope: String,
+/// The claims of a refresh token (Keycloak's shape: `typ: "Refresh"`,
+/// `aud` = the issuer).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub exp: u64,
+    pub iat: u64,
+    pub jti: String,
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub typ: String,
+    pub azp: String,
+    pub session_state: String,
+    pub sid: String,
+    pub scope: String,
 }
 
 /// The token endpoint's success body (FACTS §3, Keycloak's field names).
@@ -107,12 +110,14 @@ pub struct TokenResponse {
 
 /// What a grant hands to [`TokenIssuer::issue`].
 pub struct Grant<'a> {
-    pub client_id: &'a str,
+    /// The login the tokens belong to (client, acr, channel, auth_time).
+    pub session: &'a Session,
     pub professional: &'a Professional,
+    /// The scope granted now (the session's, or less on refresh).
     pub scope: &'a str,
-    pub acr: &'a str,
-    pub auth_mode: AuthMode,
-    pub auth_time: SystemTime,
+    /// The `jti` of the refresh token to issue, already recorded in the
+    /// session as the next one accepted.
+    pub refresh_jti: &'a str,
     /// `x5t#S256` of the client certificate, to bind the access token.
     pub certificate_thumbprint: Option<&'a str>,
 }
@@ -129,8 +134,10 @@ pub struct TokenIssuer {
 impl TokenIssuer {
     pub fn issue(&self, grant: &Grant<'_>, now: SystemTime) -> Result<TokenResponse, KeyError> {
         let iat = unix_seconds(now);
-        let auth_time = unix_seconds(grant.auth_time);
-        let session = uuid::Uuid::new_v4().to_string();
+        let s = grant.session;
+        let auth_time = unix_seconds(s.auth_time);
+        let session = s.id.clone();
+        let client_id = s.client_id.as_str();
         let sub = grant.professional.subject();
         let p = grant.professional;
 
@@ -142,12 +149,12 @@ impl TokenIssuer {
             iss: self.issuer.clone(),
             sub: sub.clone(),
             typ: "Bearer".into(),
-            azp: grant.client_id.into(),
+            azp: client_id.into(),
             session_state: session.clone(),
             sid: session.clone(),
-            acr: grant.acr.into(),
+            acr: s.acr.clone(),
             scope: grant.scope.into(),
-            auth_mode: grant.auth_mode,
+            auth_mode: s.auth_mode,
             other_ids: p.other_ids.clone(),
             subject_name_id: p.id_nat.clone(),
             preferred_username: p.id_nat.clone(),
@@ -163,15 +170,15 @@ impl TokenIssuer {
             auth_time,
             jti: uuid::Uuid::new_v4().to_string(),
             iss: &self.issuer,
-            aud: grant.client_id,
+            aud: client_id,
             sub: &sub,
             typ: "ID",
-            azp: grant.client_id,
+            azp: client_id,
             session_state: &session,
             sid: &session,
             at_hash: at_hash(&access_token),
-            acr: grant.acr,
-            auth_mode: grant.auth_mode,
+            acr: &s.acr,
+            auth_mode: s.auth_mode,
             other_ids: &p.other_ids,
             subject_name_id: &p.id_nat,
             preferred_username: &p.id_nat,
@@ -183,12 +190,12 @@ impl TokenIssuer {
         let refresh = RefreshClaims {
             exp: iat.saturating_add(self.refresh_ttl.as_secs()),
             iat,
-            jti: random_id(),
+            jti: grant.refresh_jti.to_owned(),
             iss: self.issuer.clone(),
             aud: self.issuer.clone(),
             sub,
             typ: "Refresh".into(),
-            azp: grant.client_id.into(),
+            azp: client_id.into(),
             session_state: session.clone(),
             sid: session.clone(),
             scope: grant.scope.into(),
@@ -211,22 +218,62 @@ impl TokenIssuer {
     /// Checks a presented access token: signature, issuer, type, expiry at
     /// `now`. The error text says which check failed.
     pub fn verify_access(&self, token: &str, now: SystemTime) -> Result<AccessClaims, String> {
-        let claims: AccessClaims = self.key.verify(token).map_err(|e| e.to_string())?;
-        if claims.typ != "Bearer" {
+        self.verify(token, "Bearer", now)
+    }
+
+    /// The same for a refresh token.
+    pub fn verify_refresh(&self, token: &str, now: SystemTime) -> Result<RefreshClaims, String> {
+        self.verify(token, "Refresh", now)
+    }
+
+    /// Signature, then type, issuer and expiry (so that a token of another
+    /// type is named as such), then the claims of that type.
+    fn verify<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+        now: SystemTime,
+    ) -> Result<T, String> {
+        let claims: serde_json::Value = self.key.verify(token).map_err(|e| e.to_string())?;
+        let text = |name: &str| {
+            claims
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+        };
+        let exp = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        self.check(text("typ"), typ, text("iss"), exp, now)?;
+        serde_json::from_value(claims).map_err(|e| format!("malformed claims: {e}"))
+    }
+
+    fn check(
+        &self,
+        typ: &str,
+        expected: &str,
+        iss: &str,
+        exp: u64,
+        now: SystemTime,
+    ) -> Result<(), String> {
+        if typ != expected {
+            return Err(format!("the token is of type {typ:?}, not {expected:?}"));
+        }
+        if iss != self.issuer {
             return Err(format!(
-                "the token is of type {:?}, not an access token",
-                claims.typ
+                "the token was issued by {iss:?}, not {:?}",
+                self.issuer
             ));
         }
-        if claims.iss != self.issuer {
-            return Err(format!(
-                "the token was issued by {:?}, not {:?}",
-                claims.iss, self.issuer
-            ));
+        if unix_seconds(now) >= exp {
+            let kind = if expected == "Bearer" {
+                "access"
+            } else {
+                "refresh"
+            };
+            return Err(format!("the {kind} token has expired"));
         }
-        if unix_seconds(now) >= claims.exp {
-            return Err("the access token has expired".into());
-        }
-        Ok(claims)
+        Ok(())
     }
 }

@@ -104,9 +104,10 @@ pub async fn advance_clock(
     Ok(HttpResponse::Ok().json(json!({"now": crate::clock::unix_seconds(state.clock.now())})))
 }
 
-/// `POST /mock/reset`: forgets every CIBA request and scenario.
+/// `POST /mock/reset`: forgets every CIBA request, scenario and session.
 pub async fn reset(state: web::Data<AppState>) -> HttpResponse {
     state.ciba.clear();
     state.scenarios.clear();
+    state.sessions.clear();
     HttpResponse::NoContent().finish()
 }

@@ -14,8 +14,6 @@ use serde_json::json;
 use super::{BC_AUTHORIZE, JWKS, TOKEN, USERINFO};
 use crate::state::AppState;
 
-pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
-
 /// The scopes psc-mock accepts (FACTS §2; see `annuaire::claims` for what
 /// each selects).
 pub const SCOPES: [&str; 6] = [
@@ -43,7 +41,7 @@ pub fn document(issuer: &str) -> Vec<u8> {
         "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
         "backchannel_token_delivery_modes_supported": ["poll"],
         "backchannel_authentication_request_signing_alg_values_supported": [],
-        "grant_types_supported": [CIBA_GRANT],
+        "grant_types_supported": super::grants::SUPPORTED,
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],

@@ -3,6 +3,7 @@
 
 mod bc_authorize;
 pub mod discovery;
+mod grants;
 mod jwks;
 mod token;
 mod userinfo;

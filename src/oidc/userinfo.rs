@@ -38,6 +38,21 @@ pub async fn handle(
         .tokens
         .verify_access(token, state.clock.now())
         .map_err(OAuthError::InvalidToken)?;
+    // Keycloak refuses tokens of ended sessions (logout, revocation).
+    if state.sessions.is_revoked(&claims.jti) {
+        return Err(OAuthError::InvalidToken(
+            "the access token was revoked".into(),
+        ));
+    }
+    if state
+        .sessions
+        .active(&claims.sid, state.clock.now())
+        .is_none()
+    {
+        return Err(OAuthError::InvalidToken(
+            "the session of this token has ended (logout, revocation or expiry)".into(),
+        ));
+    }
     if let Some(cnf) = &claims.cnf {
         match cert.0.as_deref() {
             None => {

@@ -11,5 +11,6 @@ mod helpers; // spawn_app and HTTP clients with each test identity
 mod identities; // the annuaire through the control API
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
+mod refresh; // the refresh-token grant, rotation and session lifetimes
 mod tokens; // token shapes, verified with independent libraries
 mod userinfo; // userinfo and bearer token checks

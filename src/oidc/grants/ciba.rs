@@ -1,0 +1,92 @@
+//! The CIBA grant (CIBA Core §10–11) with Keycloak's answers and
+//! descriptions (FACTS §3). A redeemed request starts a session.
+
+use std::time::SystemTime;
+
+use crate::ciba::{PollError, PollOutcome};
+use crate::clients::Authenticated;
+use crate::error::OAuthError;
+use crate::form::Form;
+use crate::keys::random_id;
+use crate::sessions::NewSession;
+use crate::state::AppState;
+use crate::tokens::TokenResponse;
+
+pub fn redeem(
+    state: &AppState,
+    auth: &Authenticated<'_>,
+    form: &Form,
+    now: SystemTime,
+) -> Result<TokenResponse, OAuthError> {
+    let client_id = auth.client.client_id.as_str();
+    if !auth.client.ciba {
+        return Err(OAuthError::invalid_grant(
+            "Client not allowed OIDC CIBA Grant",
+        ));
+    }
+    let auth_req_id = form.require("auth_req_id")?;
+    let _span = tracing::info_span!("ciba_token", client_id, auth_req_id).entered();
+    // Refuse before consuming the request if no session could be opened.
+    if state.sessions.is_full(now) {
+        return Err(OAuthError::TemporarilyUnavailable(
+            "too many sessions; log some out or POST /mock/reset".into(),
+        ));
+    }
+    let request = match state.ciba.poll(auth_req_id, client_id, now) {
+        PollOutcome::Redeemed(request) => request,
+        PollOutcome::Unknown | PollOutcome::Refused(PollError::AlreadyRedeemed) => {
+            return Err(OAuthError::invalid_grant(
+                "Invalid Auth Req ID: unknown, already used, or purged after expiry",
+            ));
+        }
+        PollOutcome::Refused(refusal) => return Err(refused(refusal)),
+    };
+    let professional = super::professional_of(state, &request.login_hint)?;
+    let refresh_jti = random_id();
+    let session = state
+        .sessions
+        .start(
+            NewSession {
+                client_id: client_id.to_owned(),
+                id_nat: request.login_hint.clone(),
+                scope: request.scope.clone(),
+                acr: request.acr.clone(),
+                auth_mode: request.channel,
+            },
+            refresh_jti.clone(),
+            now,
+        )
+        .map_err(|e| OAuthError::TemporarilyUnavailable(e.to_string()))?;
+    let response = super::issue(
+        state,
+        auth,
+        &session,
+        &professional,
+        &request.scope,
+        &refresh_jti,
+        now,
+    )?;
+    tracing::info!(session = %session.id, "tokens issued");
+    Ok(response)
+}
+
+/// Keycloak's descriptions, each followed by what it means here.
+fn refused(refusal: PollError) -> OAuthError {
+    match refusal {
+        PollError::OtherClient => OAuthError::invalid_grant(
+            "unauthorized client: this auth_req_id was issued to another client",
+        ),
+        PollError::Expired => OAuthError::ExpiredToken(
+            "authentication timed out: the professional did not answer before expires_in".into(),
+        ),
+        PollError::SlowDown { new_interval } => OAuthError::SlowDown(format!(
+            "too early to access: polled before the interval elapsed; wait {} s between polls now",
+            new_interval.as_secs()
+        )),
+        PollError::Denied => OAuthError::AccessDenied(
+            "not authorized: the professional refused the authentication request".into(),
+        ),
+        PollError::Pending => OAuthError::AuthorizationPending,
+        PollError::AlreadyRedeemed => OAuthError::invalid_grant("Invalid Auth Req ID"),
+    }
+}

@@ -1,0 +1,55 @@
+//! The grants of the token endpoint, one file each, and what they share:
+//! starting or continuing a session and signing its tokens.
+
+pub mod ciba;
+pub mod refresh;
+
+use std::time::SystemTime;
+
+use crate::annuaire::Professional;
+use crate::clients::Authenticated;
+use crate::error::OAuthError;
+use crate::sessions::Session;
+use crate::state::AppState;
+use crate::tokens::{Grant, TokenResponse};
+
+pub const CIBA: &str = "urn:openid:params:grant-type:ciba";
+pub const REFRESH: &str = "refresh_token";
+
+/// The grant types served, as discovery advertises them.
+pub const SUPPORTED: [&str; 2] = [CIBA, REFRESH];
+
+/// Signs the tokens of `session` for the authenticated client.
+fn issue(
+    state: &AppState,
+    auth: &Authenticated<'_>,
+    session: &Session,
+    professional: &Professional,
+    scope: &str,
+    refresh_jti: &str,
+    now: SystemTime,
+) -> Result<TokenResponse, OAuthError> {
+    let grant = Grant {
+        session,
+        professional,
+        scope,
+        refresh_jti,
+        certificate_thumbprint: auth.certificate.map(|c| c.thumbprint.as_str()),
+    };
+    state
+        .tokens
+        .issue(&grant, now)
+        .map_err(|e| OAuthError::ServerError(e.to_string()))
+}
+
+/// The professional of a session, who may have left the annuaire since.
+fn professional_of(
+    state: &AppState,
+    id_nat: &str,
+) -> Result<std::sync::Arc<Professional>, OAuthError> {
+    state.annuaire.get(id_nat).ok_or_else(|| {
+        OAuthError::invalid_grant(format!(
+            "Could not identify user: professional {id_nat} left the annuaire"
+        ))
+    })
+}

@@ -1,0 +1,277 @@
+//! Login sessions: what a refresh token, a logout and an introspection act
+//! on (Keycloak's user sessions).
+//!
+//! A session starts when tokens are first issued (CIBA or code flow) and
+//! ends at logout, at revocation of its refresh token, after
+//! `session_max_s` (PSC: 4 h) or after `session_idle_s` without a refresh
+//! (PSC: 30 min). Refresh tokens rotate: each one is accepted once, and a
+//! replayed one is refused (Keycloak's "revoke refresh token" policy).
+//! Revoked access tokens are remembered until they expire. Both stores are
+//! capped and purged.
+
+use std::time::{Duration, SystemTime};
+
+use dashmap::DashMap;
+use serde::Serialize;
+
+use crate::annuaire::AuthMode;
+use crate::clock::later;
+
+/// One login of one professional at one client.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub client_id: String,
+    pub id_nat: String,
+    pub scope: String,
+    pub acr: String,
+    pub auth_mode: AuthMode,
+    #[serde(skip)]
+    pub auth_time: SystemTime,
+    #[serde(skip)]
+    pub expires_at: SystemTime,
+    #[serde(skip)]
+    pub idle_until: SystemTime,
+    /// The `jti` of the one refresh token that may be used next.
+    #[serde(skip)]
+    pub refresh_jti: String,
+}
+
+/// What identifies the login when a session starts.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub client_id: String,
+    pub id_nat: String,
+    pub scope: String,
+    pub acr: String,
+    pub auth_mode: AuthMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("too many sessions ({0}); log some out or POST /mock/reset")]
+    Full(usize),
+    #[error("Session not active: logged out, revoked or expired")]
+    NotActive,
+    #[error("Stale token: this refresh token was already used (tokens rotate)")]
+    Stale,
+    #[error("the refresh token was issued to client {0:?}")]
+    OtherClient(String),
+}
+
+#[derive(Debug)]
+pub struct Sessions {
+    by_id: DashMap<String, Session>,
+    /// Revoked access-token `jti`s, kept until the token's expiry.
+    revoked: DashMap<String, SystemTime>,
+    cap: usize,
+    max: Duration,
+    idle: Duration,
+}
+
+impl Sessions {
+    pub fn new(cap: usize, max: Duration, idle: Duration) -> Self {
+        Self {
+            by_id: DashMap::new(),
+            revoked: DashMap::new(),
+            cap,
+            max,
+            idle,
+        }
+    }
+
+    /// Starts a session; `refresh_jti` is the first refresh token's id.
+    pub fn start(
+        &self,
+        new: NewSession,
+        refresh_jti: String,
+        now: SystemTime,
+    ) -> Result<Session, SessionError> {
+        if self.by_id.len() >= self.cap {
+            self.purge(now);
+            if self.by_id.len() >= self.cap {
+                return Err(SessionError::Full(self.cap));
+            }
+        }
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            client_id: new.client_id,
+            id_nat: new.id_nat,
+            scope: new.scope,
+            acr: new.acr,
+            auth_mode: new.auth_mode,
+            auth_time: now,
+            expires_at: later(now, self.max),
+            idle_until: later(now, self.idle),
+            refresh_jti,
+        };
+        self.by_id.insert(session.id.clone(), session.clone());
+        Ok(session)
+    }
+
+    /// Whether no session can start now, even after purging.
+    pub fn is_full(&self, now: SystemTime) -> bool {
+        if self.by_id.len() < self.cap {
+            return false;
+        }
+        self.purge(now);
+        self.by_id.len() >= self.cap
+    }
+
+    /// The session if it is still alive at `now`.
+    pub fn active(&self, id: &str, now: SystemTime) -> Option<Session> {
+        self.by_id
+            .get(id)
+            .filter(|s| alive(s, now))
+            .map(|s| s.clone())
+    }
+
+    /// Uses refresh token `jti` of session `id` for `client_id`, and
+    /// records `next_jti` as the only one accepted afterwards. Atomic.
+    pub fn rotate(
+        &self,
+        id: &str,
+        client_id: &str,
+        jti: &str,
+        next_jti: String,
+        now: SystemTime,
+    ) -> Result<Session, SessionError> {
+        let mut session = self
+            .by_id
+            .get_mut(id)
+            .filter(|s| alive(s, now))
+            .ok_or(SessionError::NotActive)?;
+        if session.client_id != client_id {
+            return Err(SessionError::OtherClient(session.client_id.clone()));
+        }
+        if session.refresh_jti != jti {
+            return Err(SessionError::Stale);
+        }
+        session.refresh_jti = next_jti;
+        session.idle_until = later(now, self.idle).min(session.expires_at);
+        Ok(session.clone())
+    }
+
+    /// Ends a session (logout, refresh-token revocation).
+    pub fn end(&self, id: &str) -> Option<Session> {
+        self.by_id.remove(id).map(|(_, s)| s)
+    }
+
+    /// Remembers a revoked access token until it would have expired.
+    pub fn revoke_access(&self, jti: &str, expires_at: SystemTime) {
+        if self.revoked.len() >= self.cap {
+            return;
+        }
+        self.revoked.insert(jti.to_owned(), expires_at);
+    }
+
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.revoked.contains_key(jti)
+    }
+
+    /// Drops ended sessions and expired revocations.
+    pub fn purge(&self, now: SystemTime) -> usize {
+        let before = self.by_id.len() + self.revoked.len();
+        self.by_id.retain(|_, s| alive(s, now));
+        self.revoked.retain(|_, expiry| now < *expiry);
+        before.saturating_sub(self.by_id.len() + self.revoked.len())
+    }
+
+    pub fn clear(&self) {
+        self.by_id.clear();
+        self.revoked.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+fn alive(session: &Session, now: SystemTime) -> bool {
+    now < session.expires_at && now < session.idle_until
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn t(s: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)
+    }
+
+    fn sessions() -> Sessions {
+        Sessions::new(10, Duration::from_secs(4 * 3600), Duration::from_secs(1800))
+    }
+
+    fn new() -> NewSession {
+        NewSession {
+            client_id: "app".into(),
+            id_nat: "899700245667".into(),
+            scope: "openid".into(),
+            acr: "eidas1".into(),
+            auth_mode: AuthMode::Mobile,
+        }
+    }
+
+    #[test]
+    fn refresh_tokens_rotate_and_replays_are_stale() {
+        let s = sessions();
+        let session = s.start(new(), "r1".into(), t(0)).unwrap();
+        s.rotate(&session.id, "app", "r1", "r2".into(), t(10))
+            .unwrap();
+        assert_eq!(
+            s.rotate(&session.id, "app", "r1", "r3".into(), t(20))
+                .unwrap_err(),
+            SessionError::Stale
+        );
+        s.rotate(&session.id, "app", "r2", "r3".into(), t(30))
+            .unwrap();
+        assert_eq!(
+            s.rotate(&session.id, "other", "r3", "r4".into(), t(40))
+                .unwrap_err(),
+            SessionError::OtherClient("app".into())
+        );
+    }
+
+    #[test]
+    fn sessions_end_when_idle_at_most_or_logged_out() {
+        let s = sessions();
+        let idle = s.start(new(), "r".into(), t(0)).unwrap();
+        assert!(s.active(&idle.id, t(1799)).is_some());
+        assert!(s.active(&idle.id, t(1800)).is_none());
+
+        let busy = s.start(new(), "a".into(), t(0)).unwrap();
+        let mut jti = "a".to_owned();
+        for step in 1..=9 {
+            let next = format!("a{step}");
+            s.rotate(&busy.id, "app", &jti, next.clone(), t(step * 1500))
+                .unwrap();
+            jti = next;
+        }
+        // 4 h after login, even a busy session ends.
+        assert!(s.active(&busy.id, t(4 * 3600)).is_none());
+
+        let out = s.start(new(), "x".into(), t(0)).unwrap();
+        s.end(&out.id);
+        assert_eq!(
+            s.rotate(&out.id, "app", "x", "y".into(), t(1)).unwrap_err(),
+            SessionError::NotActive
+        );
+    }
+
+    #[test]
+    fn the_store_is_capped_and_purged() {
+        let s = Sessions::new(1, Duration::from_secs(100), Duration::from_secs(10));
+        s.start(new(), "a".into(), t(0)).unwrap();
+        assert_eq!(
+            s.start(new(), "b".into(), t(1)).unwrap_err(),
+            SessionError::Full(1)
+        );
+        assert!(s.start(new(), "c".into(), t(11)).is_ok());
+    }
+}
