@@ -11,7 +11,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::{BC_AUTHORIZE, JWKS, TOKEN, USERINFO};
+use super::{BC_AUTHORIZE, INTROSPECT, JWKS, REVOKE, TOKEN, USERINFO};
 use crate::state::AppState;
 
 /// The scopes psc-mock accepts (FACTS §2; see `annuaire::claims` for what
@@ -38,6 +38,8 @@ pub fn document(issuer: &str) -> Vec<u8> {
         "token_endpoint": url(TOKEN),
         "userinfo_endpoint": url(USERINFO),
         "jwks_uri": url(JWKS),
+        "introspection_endpoint": url(INTROSPECT),
+        "revocation_endpoint": url(REVOKE),
         "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
         "backchannel_token_delivery_modes_supported": ["poll"],
         "backchannel_authentication_request_signing_alg_values_supported": [],
@@ -48,11 +50,17 @@ pub fn document(issuer: &str) -> Vec<u8> {
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "tls_client_auth"],
+        "introspection_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "tls_client_auth"],
+        "revocation_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "tls_client_auth"],
         "tls_client_certificate_bound_access_tokens": true,
         "mtls_endpoint_aliases": {
             "token_endpoint": url(TOKEN),
             "userinfo_endpoint": url(USERINFO),
             "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
+            "introspection_endpoint": url(INTROSPECT),
+            "revocation_endpoint": url(REVOKE),
         },
         "scopes_supported": SCOPES,
         "acr_values_supported": ACR_VALUES,

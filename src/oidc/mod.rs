@@ -4,7 +4,9 @@
 mod bc_authorize;
 pub mod discovery;
 mod grants;
+mod introspect;
 mod jwks;
+mod revoke;
 mod token;
 mod userinfo;
 
@@ -21,6 +23,8 @@ pub const BC_AUTHORIZE: &str = "/protocol/openid-connect/ext/ciba/auth";
 pub const TOKEN: &str = "/protocol/openid-connect/token";
 pub const USERINFO: &str = "/protocol/openid-connect/userinfo";
 pub const AUTHORIZE: &str = "/protocol/openid-connect/auth";
+pub const INTROSPECT: &str = "/protocol/openid-connect/token/introspect";
+pub const REVOKE: &str = "/protocol/openid-connect/revoke";
 
 /// Mounts the endpoints under `/auth/realms/{realm}`.
 pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
@@ -32,6 +36,8 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 .service(resource(JWKS).route(web::get().to(jwks::get)))
                 .service(resource(BC_AUTHORIZE).route(web::post().to(bc_authorize::post)))
                 .service(resource(TOKEN).route(web::post().to(token::post)))
+                .service(resource(INTROSPECT).route(web::post().to(introspect::post)))
+                .service(resource(REVOKE).route(web::post().to(revoke::post)))
                 .service(
                     resource(USERINFO)
                         .route(web::get().to(userinfo::handle))

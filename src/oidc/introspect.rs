@@ -1,0 +1,77 @@
+//! `POST …/token/introspect` (RFC 7662): is this token active, and what
+//! does it say. Client authentication as at the token endpoint.
+//!
+//! Active means: signed here, unexpired, of a live session, not revoked,
+//! and, for an access token bound to a certificate (RFC 8705), introspected
+//! over a connection presenting that certificate. The answer carries the
+//! token's claims plus `active`, `client_id`, `username` and `token_type`
+//! (Keycloak's). Anything else is `{"active": false}`, never an error.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::{authorization, no_store_json};
+use crate::error::OAuthError;
+use crate::form::Form;
+use crate::state::AppState;
+use crate::tls::{ClientCert, PeerCertificate};
+
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cert: ClientCert,
+    form: Form,
+) -> Result<HttpResponse, OAuthError> {
+    let auth = state
+        .clients
+        .authenticate(authorization(&req)?, &form, cert.0.as_deref())?;
+    let token = form.require("token")?;
+    let answer =
+        introspect(&state, token, auth.certificate).unwrap_or_else(|| json!({"active": false}));
+    Ok(no_store_json(answer))
+}
+
+fn introspect(state: &AppState, token: &str, cert: Option<&PeerCertificate>) -> Option<Value> {
+    let now = state.clock.now();
+    if let Ok(claims) = state.tokens.verify_access(token, now) {
+        if state.sessions.is_revoked(&claims.jti)
+            || state.sessions.active(&claims.sid, now).is_none()
+        {
+            return None;
+        }
+        if let Some(cnf) = &claims.cnf
+            && cert.is_none_or(|c| c.thumbprint != cnf.x5t_s256)
+        {
+            return None;
+        }
+        let (client_id, username) = (claims.azp.clone(), claims.preferred_username.clone());
+        return Some(with_extras(
+            serde_json::to_value(claims).ok()?,
+            &client_id,
+            &username,
+            "Bearer",
+        ));
+    }
+    let claims = state.tokens.verify_refresh(token, now).ok()?;
+    let session = state.sessions.active(&claims.sid, now)?;
+    if session.refresh_jti != claims.jti {
+        return None;
+    }
+    let client_id = claims.azp.clone();
+    Some(with_extras(
+        serde_json::to_value(claims).ok()?,
+        &client_id,
+        &session.id_nat,
+        "Refresh",
+    ))
+}
+
+fn with_extras(mut claims: Value, client_id: &str, username: &str, token_type: &str) -> Value {
+    if let Some(object) = claims.as_object_mut() {
+        object.insert("active".into(), Value::Bool(true));
+        object.insert("client_id".into(), client_id.into());
+        object.insert("username".into(), username.into());
+        object.insert("token_type".into(), token_type.into());
+    }
+    claims
+}

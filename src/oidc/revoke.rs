@@ -1,0 +1,48 @@
+//! `POST …/revoke` (RFC 7009). Revoking a refresh token ends its session
+//! (its access tokens stop working, as on Keycloak); revoking an access
+//! token stops that token. An unknown or invalid token is answered 200 as
+//! the RFC says (§2.2); a token of another client is refused.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::authorization;
+use crate::error::OAuthError;
+use crate::form::Form;
+use crate::state::AppState;
+use crate::tls::ClientCert;
+
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cert: ClientCert,
+    form: Form,
+) -> Result<HttpResponse, OAuthError> {
+    let now = state.clock.now();
+    let auth = state
+        .clients
+        .authenticate(authorization(&req)?, &form, cert.0.as_deref())?;
+    let token = form.require("token")?;
+    let client_id = auth.client.client_id.as_str();
+    let other = |owner: &str| {
+        OAuthError::UnauthorizedClient(format!(
+            "the token was issued to client {owner:?}, not {client_id:?}"
+        ))
+    };
+    if let Ok(claims) = state.tokens.verify_refresh(token, now) {
+        if claims.azp != client_id {
+            return Err(other(&claims.azp));
+        }
+        state.sessions.end(&claims.sid);
+        tracing::info!(client_id, session = %claims.sid, "refresh token revoked: session ended");
+    } else if let Ok(claims) = state.tokens.verify_access(token, now) {
+        if claims.azp != client_id {
+            return Err(other(&claims.azp));
+        }
+        let expiry = std::time::UNIX_EPOCH + std::time::Duration::from_secs(claims.exp);
+        state.sessions.revoke_access(&claims.jti, expiry);
+        tracing::info!(client_id, "access token revoked");
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
