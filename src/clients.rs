@@ -23,6 +23,10 @@ pub struct Client {
     secret: String,
     pub ciba: bool,
     pub require_certificate: bool,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub require_pkce: bool,
+    pub auto_login: bool,
 }
 
 /// How a client proved who it is.
@@ -58,6 +62,10 @@ impl Clients {
                     secret: c.client_secret.clone(),
                     ciba: c.ciba,
                     require_certificate: c.require_certificate,
+                    redirect_uris: c.redirect_uris.clone(),
+                    post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+                    require_pkce: c.require_pkce,
+                    auto_login: c.auto_login,
                 };
                 (c.client_id.clone(), client)
             })

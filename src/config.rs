@@ -131,6 +131,26 @@ pub struct ClientSettings {
     /// Require a client certificate whose subject CN is the client_id.
     #[serde(default = "yes")]
     pub require_certificate: bool,
+    /// Registered redirect URIs of the code flow (exact match).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Registered `post_logout_redirect_uri`s (exact match).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Refuse authorization requests without a PKCE `code_challenge`.
+    #[serde(default)]
+    pub require_pkce: bool,
+    /// With a `login_hint`, log the professional in without the login page.
+    #[serde(default)]
+    pub auto_login: bool,
+}
+
+/// Callback URIs registered for the default clients: a local web app.
+fn local_app(path: &str) -> Vec<String> {
+    ["http://localhost:8080", "http://127.0.0.1:8080"]
+        .iter()
+        .map(|origin| format!("{origin}{path}"))
+        .collect()
 }
 
 /// Upper bound of the CIBA durations, in seconds.
@@ -158,18 +178,30 @@ impl Default for Settings {
                     client_secret: DEFAULT_CLIENT_SECRET.into(),
                     ciba: true,
                     require_certificate: true,
+                    redirect_uris: local_app("/callback"),
+                    post_logout_redirect_uris: local_app("/"),
+                    require_pkce: false,
+                    auto_login: false,
                 },
                 ClientSettings {
                     client_id: "psc-mock-client-2".into(),
                     client_secret: "psc-mock-secret-2".into(),
                     ciba: true,
                     require_certificate: true,
+                    redirect_uris: local_app("/callback"),
+                    post_logout_redirect_uris: local_app("/"),
+                    require_pkce: true,
+                    auto_login: false,
                 },
                 ClientSettings {
                     client_id: "psc-mock-no-ciba".into(),
                     client_secret: "psc-mock-secret-no-ciba".into(),
                     ciba: false,
                     require_certificate: false,
+                    redirect_uris: local_app("/callback"),
+                    post_logout_redirect_uris: local_app("/"),
+                    require_pkce: false,
+                    auto_login: false,
                 },
             ],
         }

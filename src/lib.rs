@@ -24,6 +24,7 @@ pub mod ciba;
 pub mod cli;
 pub mod clients;
 pub mod clock;
+pub mod codeflow;
 pub mod config;
 pub mod control;
 pub mod error;

@@ -26,6 +26,9 @@ pub struct Session {
     pub scope: String,
     pub acr: String,
     pub auth_mode: AuthMode,
+    /// The code flow's `nonce`, repeated in every ID token of the session
+    /// (OIDC Core §12.2).
+    pub nonce: Option<String>,
     #[serde(skip)]
     pub auth_time: SystemTime,
     #[serde(skip)]
@@ -45,6 +48,7 @@ pub struct NewSession {
     pub scope: String,
     pub acr: String,
     pub auth_mode: AuthMode,
+    pub nonce: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +104,7 @@ impl Sessions {
             scope: new.scope,
             acr: new.acr,
             auth_mode: new.auth_mode,
+            nonce: new.nonce,
             auth_time: now,
             expires_at: later(now, self.max),
             idle_until: later(now, self.idle),
@@ -215,6 +220,7 @@ mod tests {
             scope: "openid".into(),
             acr: "eidas1".into(),
             auth_mode: AuthMode::Mobile,
+            nonce: None,
         }
     }
 

@@ -36,6 +36,8 @@ pub struct AccessClaims {
     pub azp: String,
     pub session_state: String,
     pub sid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     pub acr: String,
     pub scope: String,
     #[serde(rename = "authMode")]
@@ -63,6 +65,8 @@ struct IdClaims<'a> {
     azp: &'a str,
     session_state: &'a str,
     sid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
     at_hash: String,
     acr: &'a str,
     #[serde(rename = "authMode")]
@@ -152,6 +156,7 @@ impl TokenIssuer {
             azp: client_id.into(),
             session_state: session.clone(),
             sid: session.clone(),
+            nonce: s.nonce.clone(),
             acr: s.acr.clone(),
             scope: grant.scope.into(),
             auth_mode: s.auth_mode,
@@ -176,6 +181,7 @@ impl TokenIssuer {
             azp: client_id,
             session_state: &session,
             sid: &session,
+            nonce: s.nonce.as_deref(),
             at_hash: at_hash(&access_token),
             acr: &s.acr,
             auth_mode: s.auth_mode,

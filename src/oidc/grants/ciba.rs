@@ -52,6 +52,7 @@ pub fn redeem(
                 scope: request.scope.clone(),
                 acr: request.acr.clone(),
                 auth_mode: request.channel,
+                nonce: None,
             },
             refresh_jti.clone(),
             now,

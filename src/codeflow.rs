@@ -1,0 +1,359 @@
+//! The authorization code flow's state: authorization requests waiting on
+//! the login page, and the codes handed to clients (RFC 6749 §4.1, PKCE
+//! RFC 7636), both short-lived, single-use and capped.
+//!
+//! A code is bound to its client, its `redirect_uri` and its PKCE
+//! challenge. A replayed code is refused and ends the session it opened
+//! (RFC 6749 §4.1.2 "SHOULD revoke"), as Keycloak does.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use dashmap::DashMap;
+
+use crate::clock::later;
+use crate::keys::random_id;
+
+/// How long the login page may stay open.
+const PENDING_TTL: Duration = Duration::from_secs(600);
+/// How long a code may wait for its exchange (Keycloak: 60 s).
+const CODE_TTL: Duration = Duration::from_secs(60);
+
+/// `S256` or `plain` (both advertised by PSC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeMethod {
+    S256,
+    Plain,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub value: String,
+    pub method: ChallengeMethod,
+}
+
+impl Challenge {
+    /// RFC 7636 §4.6.
+    pub fn verifies(&self, verifier: &str) -> bool {
+        let computed = match self.method {
+            ChallengeMethod::Plain => verifier.to_owned(),
+            ChallengeMethod::S256 => B64.encode(aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                verifier.as_bytes(),
+            )),
+        };
+        aws_lc_rs::constant_time::verify_slices_are_equal(
+            computed.as_bytes(),
+            self.value.as_bytes(),
+        )
+        .is_ok()
+    }
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`.
+pub fn valid_verifier_syntax(s: &str) -> bool {
+    (43..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// An authorization request, validated, waiting for the professional.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub challenge: Option<Challenge>,
+    pub acr: String,
+    pub login_hint: Option<String>,
+    pub expires_at: SystemTime,
+}
+
+/// What a code stands for.
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub challenge: Option<Challenge>,
+    /// The session opened at login, and its first refresh token's id.
+    pub session_id: String,
+    pub refresh_jti: String,
+    pub expires_at: SystemTime,
+    used: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("Code not valid: unknown or expired")]
+    Unknown,
+    #[error("Code not valid: already used; the session it opened is ended")]
+    Replayed { session_id: String },
+    #[error("Code is expired")]
+    Expired,
+    #[error("the code was issued to client {0:?}")]
+    OtherClient(String),
+    #[error("Incorrect redirect_uri: the code was issued for {0:?}")]
+    RedirectUri(String),
+    #[error("PKCE code verifier not specified")]
+    VerifierMissing,
+    #[error("PKCE verification failed: the code_verifier does not match the code_challenge")]
+    VerifierMismatch,
+    #[error("too many pending logins or codes ({0}); try again shortly")]
+    Full(usize),
+}
+
+#[derive(Debug)]
+pub struct CodeFlow {
+    pending: DashMap<String, Pending>,
+    codes: DashMap<String, Code>,
+    cap: usize,
+}
+
+impl CodeFlow {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            pending: DashMap::new(),
+            codes: DashMap::new(),
+            cap,
+        }
+    }
+
+    /// Keeps a validated request for the login page; returns its id.
+    pub fn wait(&self, mut pending: Pending, now: SystemTime) -> Result<String, CodeError> {
+        self.make_room(now)?;
+        pending.expires_at = later(now, PENDING_TTL);
+        let tx = random_id();
+        self.pending.insert(tx.clone(), pending);
+        Ok(tx)
+    }
+
+    /// The waiting request, if still there.
+    pub fn pending(&self, tx: &str, now: SystemTime) -> Option<Pending> {
+        self.pending
+            .get(tx)
+            .filter(|p| now < p.expires_at)
+            .map(|p| p.clone())
+    }
+
+    /// The professional answered: the request leaves the page.
+    pub fn finish(&self, tx: &str, now: SystemTime) -> Option<Pending> {
+        self.pending
+            .remove(tx)
+            .map(|(_, p)| p)
+            .filter(|p| now < p.expires_at)
+    }
+
+    /// Issues a code for a login.
+    pub fn issue(
+        &self,
+        request: &Pending,
+        session_id: String,
+        refresh_jti: String,
+        now: SystemTime,
+    ) -> Result<String, CodeError> {
+        self.make_room(now)?;
+        let code = random_id();
+        self.codes.insert(
+            code.clone(),
+            Code {
+                client_id: request.client_id.clone(),
+                redirect_uri: request.redirect_uri.clone(),
+                scope: request.scope.clone(),
+                nonce: request.nonce.clone(),
+                challenge: request.challenge.clone(),
+                session_id,
+                refresh_jti,
+                expires_at: later(now, CODE_TTL),
+                used: false,
+            },
+        );
+        Ok(code)
+    }
+
+    /// Exchanges a code, atomically: checks client, redirect_uri, PKCE and
+    /// expiry, and marks it used. A failed check does not consume the code
+    /// (the rightful client may still exchange it), except a replay.
+    pub fn redeem(
+        &self,
+        code: &str,
+        client_id: &str,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Code, CodeError> {
+        let mut entry = self.codes.get_mut(code).ok_or(CodeError::Unknown)?;
+        if entry.used {
+            return Err(CodeError::Replayed {
+                session_id: entry.session_id.clone(),
+            });
+        }
+        if now >= entry.expires_at {
+            return Err(CodeError::Expired);
+        }
+        if entry.client_id != client_id {
+            return Err(CodeError::OtherClient(entry.client_id.clone()));
+        }
+        if redirect_uri != Some(entry.redirect_uri.as_str()) {
+            return Err(CodeError::RedirectUri(entry.redirect_uri.clone()));
+        }
+        if let Some(challenge) = &entry.challenge {
+            let verifier = verifier.ok_or(CodeError::VerifierMissing)?;
+            if !challenge.verifies(verifier) {
+                return Err(CodeError::VerifierMismatch);
+            }
+        }
+        entry.used = true;
+        Ok(entry.clone())
+    }
+
+    fn make_room(&self, now: SystemTime) -> Result<(), CodeError> {
+        if self.pending.len() + self.codes.len() >= self.cap {
+            self.purge(now);
+            if self.pending.len() + self.codes.len() >= self.cap {
+                return Err(CodeError::Full(self.cap));
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops expired pending requests and codes (used codes are kept until
+    /// expiry, so that a replay is recognised).
+    pub fn purge(&self, now: SystemTime) -> usize {
+        let before = self.pending.len() + self.codes.len();
+        self.pending.retain(|_, p| now < p.expires_at);
+        self.codes.retain(|_, c| now < c.expires_at);
+        before.saturating_sub(self.pending.len() + self.codes.len())
+    }
+
+    pub fn clear(&self) {
+        self.pending.clear();
+        self.codes.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn t(s: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)
+    }
+
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+    fn request(challenge: Option<Challenge>) -> Pending {
+        Pending {
+            client_id: "app".into(),
+            redirect_uri: "https://app/cb".into(),
+            scope: "openid".into(),
+            state: Some("s".into()),
+            nonce: Some("n".into()),
+            challenge,
+            acr: "eidas1".into(),
+            login_hint: None,
+            expires_at: t(0),
+        }
+    }
+
+    fn s256() -> Challenge {
+        // RFC 7636 appendix B.
+        Challenge {
+            value: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+            method: ChallengeMethod::S256,
+        }
+    }
+
+    #[test]
+    fn the_rfc_7636_example_verifies() {
+        assert!(s256().verifies(VERIFIER));
+        assert!(!s256().verifies("another-verifier-another-verifier-another-ver"));
+        assert!(valid_verifier_syntax(VERIFIER));
+        assert!(!valid_verifier_syntax("short"));
+    }
+
+    #[test]
+    fn a_code_is_bound_to_client_redirect_uri_and_verifier_and_used_once() {
+        let flow = CodeFlow::new(10);
+        let code = flow
+            .issue(&request(Some(s256())), "sess".into(), "r".into(), t(0))
+            .unwrap();
+        let uri = Some("https://app/cb");
+        let wrong = "x".repeat(43);
+        let cases = [
+            (
+                "other",
+                uri,
+                Some(VERIFIER),
+                CodeError::OtherClient("app".into()),
+            ),
+            (
+                "app",
+                Some("https://evil/cb"),
+                Some(VERIFIER),
+                CodeError::RedirectUri("https://app/cb".into()),
+            ),
+            (
+                "app",
+                None,
+                Some(VERIFIER),
+                CodeError::RedirectUri("https://app/cb".into()),
+            ),
+            ("app", uri, None, CodeError::VerifierMissing),
+            (
+                "app",
+                uri,
+                Some(wrong.as_str()),
+                CodeError::VerifierMismatch,
+            ),
+        ];
+        for (client, redirect, verifier, expected) in cases {
+            assert_eq!(
+                flow.redeem(&code, client, redirect, verifier, t(1))
+                    .unwrap_err(),
+                expected
+            );
+        }
+        // None of those consumed it.
+        assert!(flow.redeem(&code, "app", uri, Some(VERIFIER), t(1)).is_ok());
+        assert_eq!(
+            flow.redeem(&code, "app", uri, Some(VERIFIER), t(2))
+                .unwrap_err(),
+            CodeError::Replayed {
+                session_id: "sess".into()
+            }
+        );
+    }
+
+    #[test]
+    fn codes_expire_after_a_minute_and_pending_logins_after_ten() {
+        let flow = CodeFlow::new(10);
+        let code = flow
+            .issue(&request(None), "s".into(), "r".into(), t(0))
+            .unwrap();
+        assert_eq!(
+            flow.redeem(&code, "app", Some("https://app/cb"), None, t(60))
+                .unwrap_err(),
+            CodeError::Expired
+        );
+        let tx = flow.wait(request(None), t(0)).unwrap();
+        assert!(flow.pending(&tx, t(599)).is_some());
+        assert!(flow.pending(&tx, t(600)).is_none());
+    }
+
+    #[test]
+    fn the_store_is_capped() {
+        let flow = CodeFlow::new(1);
+        flow.wait(request(None), t(0)).unwrap();
+        assert_eq!(
+            flow.wait(request(None), t(1)).unwrap_err(),
+            CodeError::Full(1)
+        );
+        assert!(flow.wait(request(None), t(601)).is_ok());
+    }
+}
