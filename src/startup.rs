@@ -165,7 +165,8 @@ impl Application {
             loop {
                 tick.tick().await;
                 let now = state.clock.now();
-                let purged = state.ciba.purge(now) + state.sessions.purge(now);
+                let purged =
+                    state.ciba.purge(now) + state.sessions.purge(now) + state.codeflow.purge(now);
                 if purged > 0 {
                     tracing::debug!(purged, "finished CIBA requests and sessions purged");
                 }

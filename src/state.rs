@@ -6,9 +6,13 @@ use crate::annuaire::Annuaire;
 use crate::ciba::{CibaStore, Scenario, Scenarios};
 use crate::clients::Clients;
 use crate::clock::Clock;
+use crate::codeflow::CodeFlow;
 use crate::config::{CibaSettings, Settings};
 use crate::sessions::Sessions;
 use crate::tokens::TokenIssuer;
+
+/// Most pending logins and unexchanged codes at once.
+const MAX_CODE_FLOW: usize = 10_000;
 
 /// Most scenarios a control API user may set at once.
 const MAX_SCENARIOS: usize = 10_000;
@@ -22,6 +26,7 @@ pub struct AppState {
     pub ciba_settings: CibaSettings,
     pub scenarios: Scenarios,
     pub sessions: Sessions,
+    pub codeflow: CodeFlow,
     pub tokens: TokenIssuer,
     /// The discovery document, serialized once.
     pub discovery: Vec<u8>,
@@ -48,6 +53,7 @@ impl AppState {
             ciba: CibaStore::new(ciba.max_requests, Duration::from_secs(ciba.keep_finished_s)),
             ciba_settings: ciba.clone(),
             scenarios: Scenarios::new(default, MAX_SCENARIOS),
+            codeflow: CodeFlow::new(MAX_CODE_FLOW),
             sessions: Sessions::new(
                 settings.tokens.max_sessions,
                 Duration::from_secs(settings.tokens.session_max_s),

@@ -109,5 +109,6 @@ pub async fn reset(state: web::Data<AppState>) -> HttpResponse {
     state.ciba.clear();
     state.scenarios.clear();
     state.sessions.clear();
+    state.codeflow.clear();
     HttpResponse::NoContent().finish()
 }

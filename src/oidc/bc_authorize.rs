@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::authorization;
-use super::discovery::{ACR_VALUES, SCOPES};
+use super::params::{acr, check_scope};
 use crate::annuaire::{AuthMode, Professional};
 use crate::ciba::{NewRequest, StoreError};
 use crate::error::OAuthError;
@@ -99,39 +99,6 @@ pub async fn post(
         expires_in: expires_in.as_secs(),
         interval: state.ciba_settings.interval_s,
     }))
-}
-
-/// Every scope must be known and `openid` must be among them.
-fn check_scope(scope: &str) -> Result<(), OAuthError> {
-    let values: Vec<&str> = scope.split_ascii_whitespace().collect();
-    if let Some(unknown) = values.iter().find(|s| !SCOPES.contains(s)) {
-        return Err(OAuthError::InvalidScope(format!(
-            "Invalid scopes: {scope} ({unknown:?} is not supported; supported: {})",
-            SCOPES.join(" ")
-        )));
-    }
-    if !values.contains(&"openid") {
-        return Err(OAuthError::InvalidScope(format!(
-            "Invalid scopes: {scope} (the scope must contain openid)"
-        )));
-    }
-    Ok(())
-}
-
-fn acr(requested: Option<&str>) -> Result<String, OAuthError> {
-    let Some(requested) = requested else {
-        return Ok(ACR_VALUES[0].to_owned());
-    };
-    requested
-        .split_ascii_whitespace()
-        .find(|v| ACR_VALUES.contains(v))
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            OAuthError::invalid_request(format!(
-                "acr_values {requested:?} not supported; PSC authenticates at {}",
-                ACR_VALUES.join(" ")
-            ))
-        })
 }
 
 fn binding_message(message: Option<&str>) -> Result<Option<String>, OAuthError> {

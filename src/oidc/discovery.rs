@@ -32,8 +32,6 @@ pub fn document(issuer: &str) -> Vec<u8> {
     let url = |path: &str| format!("{issuer}{path}");
     let doc = json!({
         "issuer": issuer,
-        // Required by OIDC Discovery §3; the code flow comes in a later
-        // version and this endpoint answers a clear error until then.
         "authorization_endpoint": url(super::AUTHORIZE),
         "token_endpoint": url(TOKEN),
         "userinfo_endpoint": url(USERINFO),
@@ -45,6 +43,9 @@ pub fn document(issuer: &str) -> Vec<u8> {
         "backchannel_authentication_request_signing_alg_values_supported": [],
         "grant_types_supported": super::grants::SUPPORTED,
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["plain", "S256"],
+        "authorization_response_iss_parameter_supported": true,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "userinfo_signing_alg_values_supported": [],

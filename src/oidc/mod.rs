@@ -1,11 +1,13 @@
 //! PSC's OpenID Connect endpoints, at Keycloak's paths under the issuer
 //! (FACTS §1). One file per endpoint.
 
+mod authorize;
 mod bc_authorize;
 pub mod discovery;
 mod grants;
 mod introspect;
 mod jwks;
+mod params;
 mod revoke;
 mod token;
 mod userinfo;
@@ -43,7 +45,16 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                         .route(web::get().to(userinfo::handle))
                         .route(web::post().to(userinfo::handle)),
                 )
-                .service(web::resource(AUTHORIZE).to(not_yet)),
+                .service(
+                    resource(AUTHORIZE)
+                        .route(web::get().to(authorize::get))
+                        .route(web::post().to(authorize::post)),
+                )
+                .service(
+                    resource(authorize::LOGIN_PATH)
+                        .route(web::get().to(authorize::search))
+                        .route(web::post().to(authorize::decide)),
+                ),
         );
     }
 }
@@ -68,14 +79,6 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, OAuthError> {
         req.method(),
         req.path()
     )))
-}
-
-/// The authorization endpoint is advertised because OIDC Discovery §3
-/// requires it; the code flow itself is not served yet.
-async fn not_yet() -> Result<HttpResponse, OAuthError> {
-    Err(OAuthError::invalid_request(
-        "the authorization code flow is not available in this version of psc-mock; use CIBA (ext/ciba/auth)",
-    ))
 }
 
 /// The `Authorization` header as text, if present.

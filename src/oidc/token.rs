@@ -27,6 +27,7 @@ pub async fn post(
     let response = match grant_type {
         grants::CIBA => grants::ciba::redeem(&state, &auth, &form, now)?,
         grants::REFRESH => grants::refresh::redeem(&state, &auth, &form, now)?,
+        grants::CODE => grants::code::redeem(&state, &auth, &form, now)?,
         other => {
             return Err(OAuthError::UnsupportedGrantType(format!(
                 "grant_type {other:?} is not supported; psc-mock serves {}",

@@ -4,6 +4,7 @@
 mod bad_input; // malformed requests: always a JSON error, nothing changes
 mod binary; // the psc-mock executable: banner, keys generate, configuration errors
 mod ciba; // the CIBA poll flow and its outcomes
+mod codeflow; // the authorization code flow with PKCE
 mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
 mod golden; // full claim documents compared with tests/golden/

@@ -2,6 +2,7 @@
 //! starting or continuing a session and signing its tokens.
 
 pub mod ciba;
+pub mod code;
 pub mod refresh;
 
 use std::time::SystemTime;
@@ -15,9 +16,10 @@ use crate::tokens::{Grant, TokenResponse};
 
 pub const CIBA: &str = "urn:openid:params:grant-type:ciba";
 pub const REFRESH: &str = "refresh_token";
+pub const CODE: &str = "authorization_code";
 
 /// The grant types served, as discovery advertises them.
-pub const SUPPORTED: [&str; 2] = [CIBA, REFRESH];
+pub const SUPPORTED: [&str; 3] = [CODE, REFRESH, CIBA];
 
 /// Signs the tokens of `session` for the authenticated client.
 fn issue(

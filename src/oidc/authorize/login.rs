@@ -1,0 +1,198 @@
+//! The login page's two forms: searching a professional (GET) and the
+//! professional's decision (POST), then the redirect with the code.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{AuthorizeError, LOGIN_PATH, error_response, redirect};
+use crate::annuaire::{AuthMode, Professional, nomenclature};
+use crate::codeflow::Pending;
+use crate::form::Form;
+use crate::keys::random_id;
+use crate::login_page::{self, Candidate, LoginPage};
+use crate::sessions::NewSession;
+use crate::state::AppState;
+
+/// Most professionals listed on the page at once.
+const SHOWN: usize = 20;
+
+const EXPIRED: &str = "Cette demande de connexion n'existe plus (elle expire après 10 minutes). Recommencez depuis l'application.";
+
+/// Renders the page for the pending request `tx`.
+pub(super) fn page(
+    state: &AppState,
+    tx: &str,
+    pending: &Pending,
+    query: &str,
+    notice: Option<&str>,
+) -> HttpResponse {
+    let wanted = query.trim().to_uppercase();
+    let all = state.annuaire.all();
+    let matching: Vec<&Arc<Professional>> = all
+        .iter()
+        .filter(|p| {
+            wanted.is_empty()
+                || p.id_nat.to_uppercase().contains(&wanted)
+                || format!("{} {}", p.prenom, p.nom)
+                    .to_uppercase()
+                    .contains(&wanted)
+        })
+        .collect();
+    let candidates: Vec<Candidate<'_>> =
+        matching.iter().take(SHOWN).map(|p| candidate(p)).collect();
+    let submit_path = format!("{}{LOGIN_PATH}", path_of(&state.issuer));
+    let html = login_page::login_page(&LoginPage {
+        client_id: &pending.client_id,
+        tx,
+        submit_path: &submit_path,
+        search_path: &submit_path,
+        query,
+        candidates: &candidates,
+        total: matching.len(),
+        preselected: pending.login_hint.as_deref(),
+        notice,
+    });
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(html)
+}
+
+fn candidate(p: &Professional) -> Candidate<'_> {
+    let exercice = p.exercices.first();
+    Candidate {
+        id_nat: &p.id_nat,
+        name: format!("{} {}", p.prenom, p.nom),
+        profession: exercice
+            .and_then(|e| nomenclature::PROFESSION.label(&e.code_profession))
+            .unwrap_or(""),
+        organization: p
+            .main_activity()
+            .map_or("", |a| a.raison_sociale_site.as_str()),
+        auth_modes: &p.auth_modes,
+    }
+}
+
+/// The path part of the issuer (`/auth/realms/esante-wallet`).
+fn path_of(issuer: &str) -> &str {
+    issuer
+        .find("://")
+        .and_then(|scheme| {
+            issuer[scheme + 3..]
+                .find('/')
+                .map(|i| &issuer[scheme + 3 + i..])
+        })
+        .unwrap_or("")
+}
+
+/// `GET …/auth/login?tx=…&q=…`: the page again, filtered.
+pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let now = state.clock.now();
+    let params = Form::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let tx = params.get("tx").unwrap_or("");
+    match state.codeflow.pending(tx, now) {
+        Some(pending) => page(&state, tx, &pending, params.get("q").unwrap_or(""), None),
+        None => error_response(&state, AuthorizeError::page("Demande expirée", EXPIRED)),
+    }
+}
+
+/// `POST …/auth/login` with `tx`, `decision`, `id_nat`, `channel`.
+pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
+    let now = state.clock.now();
+    let tx = form.get("tx").unwrap_or("");
+    let Some(pending) = state.codeflow.pending(tx, now) else {
+        return error_response(&state, AuthorizeError::page("Demande expirée", EXPIRED));
+    };
+    let again = |notice: &str| {
+        page(
+            &state,
+            tx,
+            &pending,
+            form.get("q").unwrap_or(""),
+            Some(notice),
+        )
+    };
+    match form.get("decision") {
+        Some("deny") => {
+            state.codeflow.finish(tx, now);
+            let error = AuthorizeError::Redirect {
+                redirect_uri: pending.redirect_uri.clone(),
+                state: pending.state.clone(),
+                error: "access_denied".into(),
+                description: "the professional refused the authentication".into(),
+            };
+            error_response(&state, error)
+        }
+        Some("approve") => {
+            let Some(professional) = form.get("id_nat").and_then(|id| state.annuaire.get(id))
+            else {
+                return again("Choisissez un professionnel de santé dans la liste.");
+            };
+            let channel = form
+                .get("channel")
+                .and_then(AuthMode::parse)
+                .unwrap_or(AuthMode::Mobile);
+            if !professional.reachable_by(channel) {
+                return again(match channel {
+                    AuthMode::Mobile => {
+                        "Ce professionnel n'a pas d'e-CPS : choisissez la carte CPS."
+                    }
+                    AuthMode::Card => "Ce professionnel n'a pas de carte CPS : choisissez l'e-CPS.",
+                });
+            }
+            let Some(pending) = state.codeflow.finish(tx, now) else {
+                return error_response(&state, AuthorizeError::page("Demande expirée", EXPIRED));
+            };
+            complete(&state, &pending, &professional, channel, now)
+                .unwrap_or_else(|e| error_response(&state, e))
+        }
+        _ => again("Validez ou refusez la connexion."),
+    }
+}
+
+/// The professional is logged in: a session starts, a code goes back to
+/// the client with `state`, `session_state` and `iss` (as Keycloak sends).
+pub(super) fn complete(
+    state: &AppState,
+    pending: &Pending,
+    professional: &Professional,
+    channel: AuthMode,
+    now: SystemTime,
+) -> Result<HttpResponse, AuthorizeError> {
+    let unavailable = |description: String| AuthorizeError::Redirect {
+        redirect_uri: pending.redirect_uri.clone(),
+        state: pending.state.clone(),
+        error: "temporarily_unavailable".into(),
+        description,
+    };
+    let refresh_jti = random_id();
+    let session = state
+        .sessions
+        .start(
+            NewSession {
+                client_id: pending.client_id.clone(),
+                id_nat: professional.id_nat.clone(),
+                scope: pending.scope.clone(),
+                acr: pending.acr.clone(),
+                auth_mode: channel,
+                nonce: pending.nonce.clone(),
+            },
+            refresh_jti.clone(),
+            now,
+        )
+        .map_err(|e| unavailable(e.to_string()))?;
+    let code = state
+        .codeflow
+        .issue(pending, session.id.clone(), refresh_jti, now)
+        .map_err(|e| unavailable(e.to_string()))?;
+    tracing::info!(client_id = %pending.client_id, id_nat = %professional.id_nat, "code flow login");
+    let mut params = vec![("code", code)];
+    if let Some(s) = &pending.state {
+        params.push(("state", s.clone()));
+    }
+    params.push(("session_state", session.id));
+    params.push(("iss", state.issuer.clone()));
+    Ok(redirect(&pending.redirect_uri, &params))
+}

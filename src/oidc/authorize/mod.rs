@@ -1,0 +1,296 @@
+//! `GET|POST …/protocol/openid-connect/auth`: the authorization endpoint of
+//! the code flow (RFC 6749 §4.1, OIDC Core §3.1.2, PKCE RFC 7636).
+//!
+//! An unknown client or an unregistered `redirect_uri` is shown on a page,
+//! never redirected (RFC 6749 §4.1.2.1); every later error is redirected to
+//! the client with `error`, `error_description`, `state` and `iss`. A valid
+//! request either logs the professional in at once (a `login_hint` with the
+//! client's `auto_login`, or a scenario that approves or denies) or waits on
+//! the login page (`login.rs`), which plays PSC's wallet page.
+
+mod login;
+
+use std::time::SystemTime;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::params::{acr, check_scope};
+use crate::annuaire::AuthMode;
+use crate::ciba::Action;
+use crate::codeflow::{Challenge, ChallengeMethod, Pending, valid_verifier_syntax};
+use crate::error::OAuthError;
+use crate::form::Form;
+use crate::login_page;
+use crate::state::AppState;
+
+pub use login::{decide, search};
+
+/// Where the login page's forms go, under the issuer.
+pub const LOGIN_PATH: &str = "/protocol/openid-connect/auth/login";
+
+/// The two ways an authorization request fails.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Shown on a page: the client cannot be trusted with a redirect.
+    Page { title: String, message: String },
+    /// Sent back to the client's redirect_uri.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: String,
+        description: String,
+    },
+}
+
+impl AuthorizeError {
+    fn page(title: &str, message: impl Into<String>) -> Self {
+        Self::Page {
+            title: title.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A request whose client and redirect_uri are known: later errors redirect.
+struct Redirector<'a> {
+    redirect_uri: &'a str,
+    state: Option<&'a str>,
+}
+
+impl Redirector<'_> {
+    fn error(&self, error: &OAuthError) -> AuthorizeError {
+        AuthorizeError::Redirect {
+            redirect_uri: self.redirect_uri.to_owned(),
+            state: self.state.map(str::to_owned),
+            error: error.to_string(),
+            description: error.description().to_owned(),
+        }
+    }
+
+    fn fail(&self, error: &str, description: impl Into<String>) -> AuthorizeError {
+        AuthorizeError::Redirect {
+            redirect_uri: self.redirect_uri.to_owned(),
+            state: self.state.map(str::to_owned),
+            error: error.into(),
+            description: description.into(),
+        }
+    }
+}
+
+pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = Form::parse(req.query_string().as_bytes());
+    respond(
+        &state,
+        params.map_err(|e| AuthorizeError::page("Requête invalide", e.description())),
+    )
+}
+
+pub async fn post(state: web::Data<AppState>, form: Form) -> HttpResponse {
+    respond(&state, Ok(form))
+}
+
+fn respond(state: &AppState, params: Result<Form, AuthorizeError>) -> HttpResponse {
+    let now = state.clock.now();
+    match params.and_then(|p| authorize(state, &p, now)) {
+        Ok(response) => response,
+        Err(error) => error_response(state, error),
+    }
+}
+
+/// The one place an [`AuthorizeError`] becomes a response.
+pub fn error_response(state: &AppState, error: AuthorizeError) -> HttpResponse {
+    match error {
+        AuthorizeError::Page { title, message } => HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body(login_page::error_page(&title, &message)),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            state: client_state,
+            error,
+            description,
+        } => {
+            let mut params = vec![("error", error), ("error_description", description)];
+            if let Some(s) = client_state {
+                params.push(("state", s));
+            }
+            params.push(("iss", state.issuer.clone()));
+            redirect(&redirect_uri, &params)
+        }
+    }
+}
+
+/// A 302 to `uri` with `params` added to its query.
+pub fn redirect(uri: &str, params: &[(&str, String)]) -> HttpResponse {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        query.append_pair(name, value);
+    }
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    HttpResponse::Found()
+        .insert_header((
+            header::LOCATION,
+            format!("{uri}{separator}{}", query.finish()),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn authorize(
+    state: &AppState,
+    params: &Form,
+    now: SystemTime,
+) -> Result<HttpResponse, AuthorizeError> {
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| AuthorizeError::page("Client inconnu", "Missing parameter: client_id"))?;
+    let client = state.clients.get(client_id).ok_or_else(|| {
+        AuthorizeError::page("Client inconnu", format!("unknown client_id {client_id:?}"))
+    })?;
+    let redirect_uri = params.get("redirect_uri").ok_or_else(|| {
+        AuthorizeError::page(
+            "Adresse de retour manquante",
+            "Missing parameter: redirect_uri",
+        )
+    })?;
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(AuthorizeError::page(
+            "Adresse de retour non enregistrée",
+            format!(
+                "redirect_uri {redirect_uri:?} is not registered for client {client_id:?} (registered: {})",
+                client.redirect_uris.join(", ")
+            ),
+        ));
+    }
+    let to_client = Redirector {
+        redirect_uri,
+        state: params.get("state"),
+    };
+    let pending = validate(params, client, &to_client)?;
+    let prompt_none = params
+        .get("prompt")
+        .is_some_and(|p| p.split_ascii_whitespace().any(|v| v == "none"));
+
+    if let Some(hint) = pending.login_hint.as_deref()
+        && let Some(professional) = state.annuaire.get(hint)
+    {
+        match automatic(state, client.auto_login, hint) {
+            Some(Action::Approve) => {
+                let channel = if professional.reachable_by(AuthMode::Mobile) {
+                    AuthMode::Mobile
+                } else {
+                    AuthMode::Card
+                };
+                return login::complete(state, &pending, &professional, channel, now);
+            }
+            Some(Action::Deny) => {
+                return Err(to_client.fail(
+                    "access_denied",
+                    "the professional refused the authentication",
+                ));
+            }
+            _ => {}
+        }
+    }
+    if prompt_none {
+        return Err(to_client.fail(
+            "login_required",
+            "prompt=none, but the professional must log in on the page",
+        ));
+    }
+    let tx = state
+        .codeflow
+        .wait(pending.clone(), now)
+        .map_err(|e| to_client.fail("temporarily_unavailable", e.to_string()))?;
+    let query = pending.login_hint.clone().unwrap_or_default();
+    Ok(login::page(state, &tx, &pending, &query, None))
+}
+
+/// What the scripted professional does, if something decides without the
+/// page: a scenario for them, the client's `auto_login`, or a default that
+/// approves everyone (`--auto-approve-after-ms`).
+fn automatic(state: &AppState, auto_login: bool, login_hint: &str) -> Option<Action> {
+    let scenario = state.scenarios.for_login_hint(login_hint);
+    match scenario.action {
+        Action::Approve | Action::Deny => Some(scenario.action),
+        _ if auto_login => Some(Action::Approve),
+        _ => None,
+    }
+}
+
+/// The checks after which errors are redirected.
+fn validate(
+    params: &Form,
+    client: &crate::clients::Client,
+    to_client: &Redirector<'_>,
+) -> Result<Pending, AuthorizeError> {
+    if params.get("request").is_some() {
+        return Err(to_client.fail("request_not_supported", "request objects are not supported"));
+    }
+    if params.get("request_uri").is_some() {
+        return Err(to_client.fail("request_uri_not_supported", "request_uri is not supported"));
+    }
+    match params.get("response_type") {
+        Some("code") => {}
+        Some(other) => {
+            return Err(to_client.fail(
+                "unsupported_response_type",
+                format!("response_type {other:?} is not supported; use code"),
+            ));
+        }
+        None => return Err(to_client.fail("invalid_request", "Missing parameter: response_type")),
+    }
+    if let Some(mode) = params.get("response_mode").filter(|m| *m != "query") {
+        return Err(to_client.fail(
+            "invalid_request",
+            format!("response_mode {mode:?} is not supported; psc-mock answers in the query"),
+        ));
+    }
+    let scope = params
+        .get("scope")
+        .ok_or_else(|| to_client.fail("invalid_scope", "Missing parameter: scope"))?;
+    check_scope(scope).map_err(|e| to_client.error(&e))?;
+    let acr = acr(params.get("acr_values")).map_err(|e| to_client.error(&e))?;
+    let challenge = challenge(params, client.require_pkce).map_err(|e| to_client.error(&e))?;
+    Ok(Pending {
+        client_id: client.client_id.clone(),
+        redirect_uri: to_client.redirect_uri.to_owned(),
+        scope: scope.to_owned(),
+        state: to_client.state.map(str::to_owned),
+        nonce: params.get("nonce").map(str::to_owned),
+        challenge,
+        acr,
+        login_hint: params.get("login_hint").map(str::to_owned),
+        expires_at: SystemTime::UNIX_EPOCH,
+    })
+}
+
+/// PKCE parameters (RFC 7636 §4.3: the method defaults to `plain`).
+fn challenge(params: &Form, required: bool) -> Result<Option<Challenge>, OAuthError> {
+    let Some(value) = params.get("code_challenge") else {
+        if required {
+            return Err(OAuthError::invalid_request(
+                "Missing parameter: code_challenge (this client requires PKCE)",
+            ));
+        }
+        return Ok(None);
+    };
+    let method = match params.get("code_challenge_method").unwrap_or("plain") {
+        "S256" => ChallengeMethod::S256,
+        "plain" => ChallengeMethod::Plain,
+        other => {
+            return Err(OAuthError::invalid_request(format!(
+                "code_challenge_method {other:?} is not supported; use S256 or plain"
+            )));
+        }
+    };
+    if !valid_verifier_syntax(value) {
+        return Err(OAuthError::invalid_request(
+            "code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]",
+        ));
+    }
+    Ok(Some(Challenge {
+        value: value.to_owned(),
+        method,
+    }))
+}

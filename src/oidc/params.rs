@@ -1,0 +1,38 @@
+//! Parameters shared by the CIBA and authorization endpoints: scope and
+//! `acr_values`, checked the same way on both.
+
+use super::discovery::{ACR_VALUES, SCOPES};
+use crate::error::OAuthError;
+
+/// Every scope must be known and `openid` must be among them.
+pub fn check_scope(scope: &str) -> Result<(), OAuthError> {
+    let values: Vec<&str> = scope.split_ascii_whitespace().collect();
+    if let Some(unknown) = values.iter().find(|s| !SCOPES.contains(s)) {
+        return Err(OAuthError::InvalidScope(format!(
+            "Invalid scopes: {scope} ({unknown:?} is not supported; supported: {})",
+            SCOPES.join(" ")
+        )));
+    }
+    if !values.contains(&"openid") {
+        return Err(OAuthError::InvalidScope(format!(
+            "Invalid scopes: {scope} (the scope must contain openid)"
+        )));
+    }
+    Ok(())
+}
+
+pub fn acr(requested: Option<&str>) -> Result<String, OAuthError> {
+    let Some(requested) = requested else {
+        return Ok(ACR_VALUES[0].to_owned());
+    };
+    requested
+        .split_ascii_whitespace()
+        .find(|v| ACR_VALUES.contains(v))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            OAuthError::invalid_request(format!(
+                "acr_values {requested:?} not supported; PSC authenticates at {}",
+                ACR_VALUES.join(" ")
+            ))
+        })
+}
