@@ -30,6 +30,7 @@ pub mod control;
 pub mod error;
 pub mod form;
 pub mod keys;
+pub mod login_page;
 pub mod oidc;
 pub mod pki;
 pub mod sessions;
