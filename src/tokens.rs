@@ -227,6 +227,29 @@ impl TokenIssuer {
         self.verify(token, "Bearer", now)
     }
 
+    /// An ID token given back as `id_token_hint` (logout): signed here and
+    /// of this issuer; its expiry does not matter (OIDC RP-Initiated Logout
+    /// §2). Returns its session id and audience.
+    pub fn verify_id_token_hint(&self, token: &str) -> Result<(String, String), String> {
+        let claims: serde_json::Value = self.key.verify(token).map_err(|e| e.to_string())?;
+        let text = |name: &str| {
+            claims
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+        };
+        if text("typ") != "ID" {
+            return Err(format!(
+                "the token is of type {:?}, not an ID token",
+                text("typ")
+            ));
+        }
+        if text("iss") != self.issuer {
+            return Err(format!("the token was issued by {:?}", text("iss")));
+        }
+        Ok((text("sid").to_owned(), text("aud").to_owned()))
+    }
+
     /// The same for a refresh token.
     pub fn verify_refresh(&self, token: &str, now: SystemTime) -> Result<RefreshClaims, String> {
         self.verify(token, "Refresh", now)

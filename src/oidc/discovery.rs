@@ -11,7 +11,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::{BC_AUTHORIZE, INTROSPECT, JWKS, REVOKE, TOKEN, USERINFO};
+use super::{BC_AUTHORIZE, INTROSPECT, JWKS, LOGOUT, REVOKE, TOKEN, USERINFO};
 use crate::state::AppState;
 
 /// The scopes psc-mock accepts (FACTS §2; see `annuaire::claims` for what
@@ -38,6 +38,7 @@ pub fn document(issuer: &str) -> Vec<u8> {
         "jwks_uri": url(JWKS),
         "introspection_endpoint": url(INTROSPECT),
         "revocation_endpoint": url(REVOKE),
+        "end_session_endpoint": url(LOGOUT),
         "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
         "backchannel_token_delivery_modes_supported": ["poll"],
         "backchannel_authentication_request_signing_alg_values_supported": [],

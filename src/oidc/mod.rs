@@ -7,6 +7,7 @@ pub mod discovery;
 mod grants;
 mod introspect;
 mod jwks;
+mod logout;
 mod params;
 mod revoke;
 mod token;
@@ -27,6 +28,7 @@ pub const USERINFO: &str = "/protocol/openid-connect/userinfo";
 pub const AUTHORIZE: &str = "/protocol/openid-connect/auth";
 pub const INTROSPECT: &str = "/protocol/openid-connect/token/introspect";
 pub const REVOKE: &str = "/protocol/openid-connect/revoke";
+pub const LOGOUT: &str = "/protocol/openid-connect/logout";
 
 /// Mounts the endpoints under `/auth/realms/{realm}`.
 pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
@@ -40,6 +42,11 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 .service(resource(TOKEN).route(web::post().to(token::post)))
                 .service(resource(INTROSPECT).route(web::post().to(introspect::post)))
                 .service(resource(REVOKE).route(web::post().to(revoke::post)))
+                .service(
+                    resource(LOGOUT)
+                        .route(web::get().to(logout::get))
+                        .route(web::post().to(logout::post)),
+                )
                 .service(
                     resource(USERINFO)
                         .route(web::get().to(userinfo::handle))

@@ -44,6 +44,11 @@ pub enum AuthorizeError {
 }
 
 impl AuthorizeError {
+    /// An error shown on a page.
+    pub fn page_of(title: &str, message: impl Into<String>) -> Self {
+        Self::page(title, message)
+    }
+
     fn page(title: &str, message: impl Into<String>) -> Self {
         Self::Page {
             title: title.into(),
