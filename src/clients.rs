@@ -27,6 +27,7 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     pub require_pkce: bool,
     pub auto_login: bool,
+    pub client_credentials: bool,
 }
 
 /// How a client proved who it is.
@@ -66,6 +67,7 @@ impl Clients {
                     post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
                     require_pkce: c.require_pkce,
                     auto_login: c.auto_login,
+                    client_credentials: c.client_credentials,
                 };
                 (c.client_id.clone(), client)
             })

@@ -143,6 +143,9 @@ pub struct ClientSettings {
     /// With a `login_hint`, log the professional in without the login page.
     #[serde(default)]
     pub auto_login: bool,
+    /// Allow the `client_credentials` grant (a service account).
+    #[serde(default)]
+    pub client_credentials: bool,
 }
 
 /// Callback URIs registered for the default clients: a local web app.
@@ -182,6 +185,7 @@ impl Default for Settings {
                     post_logout_redirect_uris: local_app("/"),
                     require_pkce: false,
                     auto_login: false,
+                    client_credentials: false,
                 },
                 ClientSettings {
                     client_id: "psc-mock-client-2".into(),
@@ -192,6 +196,7 @@ impl Default for Settings {
                     post_logout_redirect_uris: local_app("/"),
                     require_pkce: true,
                     auto_login: false,
+                    client_credentials: false,
                 },
                 ClientSettings {
                     client_id: "psc-mock-no-ciba".into(),
@@ -202,6 +207,7 @@ impl Default for Settings {
                     post_logout_redirect_uris: local_app("/"),
                     require_pkce: false,
                     auto_login: false,
+                    client_credentials: false,
                 },
             ],
         }

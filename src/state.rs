@@ -45,7 +45,8 @@ impl AppState {
             action: ciba.default_action,
             after_ms: ciba.default_after_ms,
         };
-        let discovery = crate::oidc::discovery::document(&issuer);
+        let any_service_account = settings.clients.iter().any(|c| c.client_credentials);
+        let discovery = crate::oidc::discovery::document(&issuer, any_service_account);
         Self {
             clock,
             clients: Clients::new(&settings.clients),

@@ -16,6 +16,9 @@ use crate::clock::unix_seconds;
 use crate::keys::{KeyError, SigningKey, at_hash};
 use crate::sessions::Session;
 
+/// Why a service-account token is refused where a professional is needed.
+pub const SERVICE_TOKEN: &str = "this access token comes from client_credentials: it speaks for the client, not for a professional";
+
 /// RFC 8705 §3.1 confirmation claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confirmation {
@@ -227,6 +230,31 @@ impl TokenIssuer {
         self.verify(token, "Bearer", now)
     }
 
+    /// A `client_credentials` access token (it speaks for the client and
+    /// has no professional): its raw claims.
+    pub fn verify_service(
+        &self,
+        token: &str,
+        now: SystemTime,
+    ) -> Result<serde_json::Value, String> {
+        let claims: serde_json::Value = self.key.verify(token).map_err(|e| e.to_string())?;
+        let text = |name: &str| {
+            claims
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+        };
+        let exp = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        self.check(text("typ"), "Bearer", text("iss"), exp, now)?;
+        if claims.get("clientId").is_none() {
+            return Err("not a client_credentials token".into());
+        }
+        Ok(claims)
+    }
+
     /// An ID token given back as `id_token_hint` (logout): signed here and
     /// of this issuer; its expiry does not matter (OIDC RP-Initiated Logout
     /// §2). Returns its session id and audience.
@@ -275,6 +303,9 @@ impl TokenIssuer {
             .and_then(serde_json::Value::as_u64)
             .unwrap_or(0);
         self.check(text("typ"), typ, text("iss"), exp, now)?;
+        if typ == "Bearer" && claims.get("clientId").is_some() {
+            return Err(SERVICE_TOKEN.into());
+        }
         serde_json::from_value(claims).map_err(|e| format!("malformed claims: {e}"))
     }
 

@@ -28,7 +28,13 @@ pub const SCOPES: [&str; 6] = [
 /// The `acr` values psc-mock accepts and issues.
 pub const ACR_VALUES: [&str; 1] = ["eidas1"];
 
-pub fn document(issuer: &str) -> Vec<u8> {
+/// The discovery document; `client_credentials` is listed only when some
+/// client may use it.
+pub fn document(issuer: &str, client_credentials: bool) -> Vec<u8> {
+    let mut grants: Vec<&str> = super::grants::SUPPORTED.to_vec();
+    if client_credentials {
+        grants.push(super::grants::CLIENT_CREDENTIALS);
+    }
     let url = |path: &str| format!("{issuer}{path}");
     let doc = json!({
         "issuer": issuer,
@@ -42,7 +48,7 @@ pub fn document(issuer: &str) -> Vec<u8> {
         "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
         "backchannel_token_delivery_modes_supported": ["poll"],
         "backchannel_authentication_request_signing_alg_values_supported": [],
-        "grant_types_supported": super::grants::SUPPORTED,
+        "grant_types_supported": grants,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["plain", "S256"],

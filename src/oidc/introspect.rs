@@ -52,6 +52,24 @@ fn introspect(state: &AppState, token: &str, cert: Option<&PeerCertificate>) -> 
             "Bearer",
         ));
     }
+    if let Ok(claims) = state.tokens.verify_service(token, now) {
+        let text = |name: &str| {
+            claims
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        if state.sessions.is_revoked(&text("jti")) {
+            return None;
+        }
+        let bound = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str);
+        if bound.is_some_and(|t| cert.is_none_or(|c| c.thumbprint != t)) {
+            return None;
+        }
+        let (client_id, username) = (text("azp"), text("preferred_username"));
+        return Some(with_extras(claims, &client_id, &username, "Bearer"));
+    }
     let claims = state.tokens.verify_refresh(token, now).ok()?;
     let session = state.sessions.active(&claims.sid, now)?;
     if session.refresh_jti != claims.jti {

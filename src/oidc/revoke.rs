@@ -34,15 +34,35 @@ pub async fn post(
         }
         state.sessions.end(&claims.sid);
         tracing::info!(client_id, session = %claims.sid, "refresh token revoked: session ended");
-    } else if let Ok(claims) = state.tokens.verify_access(token, now) {
-        if claims.azp != client_id {
-            return Err(other(&claims.azp));
+    } else if let Some((azp, jti, exp)) = access_token(&state, token, now) {
+        if azp != client_id {
+            return Err(other(&azp));
         }
-        let expiry = std::time::UNIX_EPOCH + std::time::Duration::from_secs(claims.exp);
-        state.sessions.revoke_access(&claims.jti, expiry);
+        let expiry = std::time::UNIX_EPOCH + std::time::Duration::from_secs(exp);
+        state.sessions.revoke_access(&jti, expiry);
         tracing::info!(client_id, "access token revoked");
     }
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// `(azp, jti, exp)` of an access token, a professional's or a service
+/// account's.
+fn access_token(
+    state: &AppState,
+    token: &str,
+    now: std::time::SystemTime,
+) -> Option<(String, String, u64)> {
+    if let Ok(claims) = state.tokens.verify_access(token, now) {
+        return Some((claims.azp, claims.jti, claims.exp));
+    }
+    let claims = state.tokens.verify_service(token, now).ok()?;
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    Some((text("azp")?, text("jti")?, claims.get("exp")?.as_u64()?))
 }

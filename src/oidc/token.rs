@@ -28,6 +28,10 @@ pub async fn post(
         grants::CIBA => grants::ciba::redeem(&state, &auth, &form, now)?,
         grants::REFRESH => grants::refresh::redeem(&state, &auth, &form, now)?,
         grants::CODE => grants::code::redeem(&state, &auth, &form, now)?,
+        grants::CLIENT_CREDENTIALS => {
+            let service = grants::client_credentials::redeem(&state, &auth, &form, now)?;
+            return Ok(super::no_store_json(service));
+        }
         other => {
             return Err(OAuthError::UnsupportedGrantType(format!(
                 "grant_type {other:?} is not supported; psc-mock serves {}",

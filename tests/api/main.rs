@@ -15,5 +15,6 @@ mod logout; // browser and server-side logout
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
 mod refresh; // the refresh-token grant, rotation and session lifetimes
+mod service; // the client_credentials grant
 mod tokens; // token shapes, verified with independent libraries
 mod userinfo; // userinfo and bearer token checks

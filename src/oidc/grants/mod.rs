@@ -2,6 +2,7 @@
 //! starting or continuing a session and signing its tokens.
 
 pub mod ciba;
+pub mod client_credentials;
 pub mod code;
 pub mod refresh;
 
@@ -17,8 +18,10 @@ use crate::tokens::{Grant, TokenResponse};
 pub const CIBA: &str = "urn:openid:params:grant-type:ciba";
 pub const REFRESH: &str = "refresh_token";
 pub const CODE: &str = "authorization_code";
+pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 
-/// The grant types served, as discovery advertises them.
+/// The grant types every client may use, as discovery advertises them;
+/// `client_credentials` is added when a client enables it.
 pub const SUPPORTED: [&str; 3] = [CODE, REFRESH, CIBA];
 
 /// Signs the tokens of `session` for the authenticated client.
