@@ -3,6 +3,7 @@
 
 mod bad_input; // malformed requests: always a JSON error, nothing changes
 mod binary; // the psc-mock executable: banner, keys generate, configuration errors
+mod browser; // a real headless Chromium drives the login page
 mod ciba; // the CIBA poll flow and its outcomes
 mod codeflow; // the authorization code flow with PKCE
 mod control; // the /mock control API

@@ -1,0 +1,254 @@
+//! A real browser on the login page: headless Chromium, driven through
+//! chromedriver's WebDriver protocol (plain HTTP and JSON, spoken here with
+//! reqwest), runs a whole code flow with PKCE against the real server and
+//! keeps a screenshot of the page in `target/test-artefacts/`.
+//!
+//! Without chromedriver the test is skipped with a message, so that the
+//! suite runs on a machine with only the Rust toolchain; CI installs
+//! Chromium and sets `PSC_MOCK_REQUIRE_BROWSER=1`, which turns the skip into
+//! a failure.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::codeflow::{REDIRECT, VERIFIER, challenge, exchange, param};
+use crate::helpers::spawn_app;
+
+const DRIVER: &str = "chromedriver";
+/// The W3C WebDriver element key.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    _driver: Child,
+}
+
+impl Browser {
+    async fn start() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let driver = match Command::new(DRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                assert!(
+                    std::env::var_os("PSC_MOCK_REQUIRE_BROWSER").is_none(),
+                    "PSC_MOCK_REQUIRE_BROWSER is set but {DRIVER} cannot start: {e}"
+                );
+                eprintln!(
+                    "SKIPPED browser test: {DRIVER} is not installed ({e}); apt-get install chromium chromium-driver"
+                );
+                return None;
+            }
+        };
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let profile = tempfile::tempdir().expect("profile dir").keep();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "acceptInsecureCerts": true,
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1000,1300",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        }}});
+        let mut session = None;
+        for _ in 0..50 {
+            if let Ok(response) = http
+                .post(format!("{base}/session"))
+                .json(&capabilities)
+                .send()
+                .await
+            {
+                let body: Value = response.json().await.expect("WebDriver answer");
+                session = Some(
+                    body["value"]["sessionId"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("no WebDriver session: {body}"))
+                        .to_owned(),
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let session = session.expect("chromedriver answers within 5 s");
+        Some(Self {
+            http,
+            session: format!("{base}/session/{session}"),
+            _driver: driver,
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.session));
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("WebDriver call");
+        let answer: Value = response.json().await.expect("WebDriver JSON");
+        assert!(answer["value"].get("error").is_none(), "{path}: {answer}");
+        answer["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn type_in(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            json!({}),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Waits (5 s at most) until the page's URL contains `part`.
+    async fn wait_for_url(&self, part: &str) -> String {
+        let mut url = String::new();
+        for _ in 0..50 {
+            url = self.url().await;
+            if url.contains(part) {
+                return url;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the browser is on {url}, not on a URL with {part:?}");
+    }
+
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let bytes = STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .expect("PNG as base64");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artefacts");
+        std::fs::create_dir_all(&dir).expect("artefact folder");
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("screenshot written");
+        path
+    }
+
+    async fn quit(self) {
+        let _ = self.http.delete(&self.session).send().await;
+    }
+}
+
+#[tokio::test]
+async fn a_professional_logs_in_on_the_page_in_a_real_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let challenge = challenge();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", "psc-mock-client")
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("scope", "openid scope_all")
+        .append_pair("state", "browser-state")
+        .append_pair("nonce", "browser-nonce")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    browser
+        .go(&format!(
+            "{}?{query}",
+            app.url("/protocol/openid-connect/auth")
+        ))
+        .await;
+
+    // Search the professional by name, pick them, choose e-CPS.
+    browser.type_in("#q", "BRESSOLIER").await;
+    browser.click("#search").await;
+    browser.wait_for_url("q=BRESSOLIER").await;
+    browser
+        .click("input[name=id_nat][value='899700245667']")
+        .await;
+    browser.click("#channel-MOBILE").await;
+    let shot = browser.screenshot("login-page.png").await;
+    assert!(std::fs::metadata(&shot).expect("screenshot").len() > 1000);
+    browser.click("#approve").await;
+
+    // The browser is sent to the client's callback (nothing listens there).
+    let landed = browser.wait_for_url(REDIRECT).await;
+    browser.quit().await;
+    let query = landed.split_once('?').map_or("", |(_, q)| q);
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(param(&params, "state"), Some("browser-state"));
+    let tokens = exchange(&app, param(&params, "code").expect("a code"), &[]).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let info = app
+        .userinfo(
+            crate::helpers::Who::Client,
+            tokens.body["access_token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(info.body["SubjectNameID"], "899700245667");
+    assert_eq!(info.body["authMode"], "MOBILE");
+}
