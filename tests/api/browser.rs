@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::codeflow::{REDIRECT, VERIFIER, challenge, exchange, param};
+use crate::codeflow::{REDIRECT, challenge, exchange, param};
 use crate::helpers::spawn_app;
 
 const DRIVER: &str = "chromedriver";
