@@ -300,3 +300,111 @@ async fn a_code_expires_after_a_minute_and_belongs_to_its_client() {
     let late = exchange(&app, &code, &[]).await;
     assert!(late.assert_error(400, "invalid_grant").contains("expired"));
 }
+
+/// The pending request's id, from the page's hidden field.
+fn tx_of(html: &str) -> String {
+    let start =
+        html.find("name=\"tx\" value=\"").expect("a tx field") + "name=\"tx\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn decide(app: &TestApp, form: &[(&str, &str)]) -> reqwest::Response {
+    browser()
+        .post(app.url("/protocol/openid-connect/auth/login"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_page_lists_searches_and_takes_the_professionals_answer() {
+    let app = spawn_app().await;
+    let page = authorize(&app, &[("login_hint", "899700366240")]).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("value=\"899700366240\" checked"),
+        "login_hint pre-selects"
+    );
+    let tx = tx_of(&html);
+
+    let search = browser()
+        .get(app.url("/protocol/openid-connect/auth/login"))
+        .query(&[("tx", tx.as_str()), ("q", "VANDERBECQUE")])
+        .send()
+        .await
+        .unwrap();
+    let found = search.text().await.unwrap();
+    assert!(found.contains("899700427885") && !found.contains("899700366240"));
+
+    // This nurse has e-CPS only: the card is refused on the page.
+    let card = decide(
+        &app,
+        &[
+            ("tx", &tx),
+            ("id_nat", "899700366240"),
+            ("channel", "CARD"),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(card.status(), 200);
+    assert!(card.text().await.unwrap().contains("pas de carte CPS"));
+    // No professional chosen: asked again.
+    let none = decide(&app, &[("tx", &tx), ("decision", "approve")]).await;
+    assert!(
+        none.text()
+            .await
+            .unwrap()
+            .contains("Choisissez un professionnel")
+    );
+
+    let approved = decide(
+        &app,
+        &[
+            ("tx", &tx),
+            ("id_nat", "899700366240"),
+            ("channel", "MOBILE"),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(approved.status(), 302);
+    let (_, params) = location(&approved);
+    let tokens = exchange(&app, param(&params, "code").unwrap(), &[]).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let id_token = claims(tokens.body["id_token"].as_str().unwrap());
+    assert_eq!(id_token["authMode"], "MOBILE");
+
+    // The page is gone once answered.
+    let again = decide(&app, &[("tx", &tx), ("decision", "deny")]).await;
+    assert_eq!(again.status(), 400);
+}
+
+#[tokio::test]
+async fn refusing_on_the_page_sends_access_denied() {
+    let app = spawn_app().await;
+    let html = authorize(&app, &[]).await.text().await.unwrap();
+    let tx = tx_of(&html);
+    let denied = decide(&app, &[("tx", &tx), ("decision", "deny")]).await;
+    assert_eq!(denied.status(), 302);
+    let (base, params) = location(&denied);
+    assert_eq!(base, REDIRECT);
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(param(&params, "state"), Some("xyz-state"));
+}
+
+#[tokio::test]
+async fn a_page_left_open_too_long_expires() {
+    let app = spawn_app().await;
+    let tx = tx_of(&authorize(&app, &[]).await.text().await.unwrap());
+    app.clock.advance(std::time::Duration::from_secs(600));
+    let late = decide(
+        &app,
+        &[("tx", &tx), ("id_nat", PRO), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(late.status(), 400);
+    assert!(late.text().await.unwrap().contains("expire"));
+}
