@@ -28,7 +28,21 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 struct Browser {
     http: reqwest::Client,
     session: String,
-    _driver: Child,
+    /// chromedriver, leader of a process group holding the browser too.
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    /// Ends chromedriver and the browser it started, even after a failed
+    /// assertion (killing chromedriver alone would leave Chromium running).
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
 }
 
 impl Browser {
@@ -42,6 +56,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
         {
@@ -59,7 +74,7 @@ impl Browser {
         };
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
-        let profile = tempfile::tempdir().expect("profile dir").keep();
+        let profile = tempfile::tempdir().expect("profile dir");
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "acceptInsecureCerts": true,
@@ -70,7 +85,7 @@ impl Browser {
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
                     "--window-size=1000,1300",
-                    format!("--user-data-dir={}", profile.display()),
+                    format!("--user-data-dir={}", profile.path().display()),
                 ]
             }
         }}});
@@ -97,7 +112,8 @@ impl Browser {
         Some(Self {
             http,
             session: format!("{base}/session/{session}"),
-            _driver: driver,
+            driver,
+            _profile: profile,
         })
     }
 
@@ -192,7 +208,7 @@ impl Browser {
         path
     }
 
-    async fn quit(self) {
+    async fn quit(&self) {
         let _ = self.http.delete(&self.session).send().await;
     }
 }
