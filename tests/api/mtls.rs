@@ -239,3 +239,62 @@ async fn behind_a_proxy_the_certificate_comes_from_a_header() {
             .contains("X-SSL-Client-Cert")
     );
 }
+
+/// `tls_client_auth` (RFC 8705 §2): `client_id` and the certificate, no
+/// secret, on every endpoint that authenticates clients.
+#[tokio::test]
+async fn every_client_endpoint_accepts_tls_client_auth_and_needs_the_certificate() {
+    let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let endpoints: [(&str, Vec<(&str, &str)>, u16); 4] = [
+        (
+            "/protocol/openid-connect/token/introspect",
+            vec![("token", &access)],
+            200,
+        ),
+        (
+            "/protocol/openid-connect/token",
+            vec![("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            200,
+        ),
+        (
+            "/protocol/openid-connect/revoke",
+            vec![("token", &access)],
+            200,
+        ),
+        (
+            "/protocol/openid-connect/logout",
+            vec![("refresh_token", &refresh)],
+            204,
+        ),
+    ];
+    for (path, form, expected) in endpoints {
+        let mut with_id = form.clone();
+        with_id.push(("client_id", "psc-mock-client"));
+        // Without the certificate: refused, and nothing happens.
+        let refused = Answer::from(
+            client(Who::Nobody)
+                .post(app.url(path))
+                .form(&with_id)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(
+            refused
+                .assert_error(401, "invalid_client")
+                .contains("no client certificate"),
+            "{path}"
+        );
+        let accepted = client(Who::Client)
+            .post(app.url(path))
+            .form(&with_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status().as_u16(), expected, "{path}");
+    }
+}
