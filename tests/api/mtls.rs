@@ -248,7 +248,9 @@ async fn every_client_endpoint_accepts_tls_client_auth_and_needs_the_certificate
     let tokens = app.tokens(PRO).await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let access = tokens["access_token"].as_str().unwrap().to_owned();
-    let endpoints: [(&str, Vec<(&str, &str)>, u16); 4] = [
+    /// The path, its form, and the status of success.
+    type Endpoint<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+    let endpoints: [Endpoint; 4] = [
         (
             "/protocol/openid-connect/token/introspect",
             vec![("token", &access)],
