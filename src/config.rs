@@ -84,7 +84,7 @@ pub struct TokenSettings {
     pub session_max_s: u64,
     /// …or after this long without a refresh (PSC: 30 min).
     pub session_idle_s: u64,
-    /// Most live sessions; a login beyond is refused.
+    /// Most live sessions; beyond, the least recently used ones end.
     pub max_sessions: usize,
 }
 
@@ -236,7 +236,7 @@ impl Default for TokenSettings {
             refresh_token_ttl_s: 1800,
             session_max_s: 4 * 3600,
             session_idle_s: 1800,
-            max_sessions: 100_000,
+            max_sessions: 10_000,
         }
     }
 }

@@ -7,7 +7,9 @@
 //! (PSC: 30 min). Refresh tokens rotate: each one is accepted once, and a
 //! replayed one is refused (Keycloak's "revoke refresh token" policy).
 //! Revoked access tokens are remembered until they expire. Both stores are
-//! capped and purged.
+//! capped and purged. Unlike Keycloak, a full session store does not refuse
+//! logins: it evicts the least recently used sessions (their refresh tokens
+//! then fail as if expired), so that a long CI run never locks the mock.
 
 use std::time::{Duration, SystemTime};
 
@@ -53,8 +55,6 @@ pub struct NewSession {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
-    #[error("too many sessions ({0}); log some out or POST /mock/reset")]
-    Full(usize),
     #[error("Session not active: logged out, revoked or expired")]
     NotActive,
     #[error("Stale token: this refresh token was already used (tokens rotate)")]
@@ -85,16 +85,11 @@ impl Sessions {
     }
 
     /// Starts a session; `refresh_jti` is the first refresh token's id.
-    pub fn start(
-        &self,
-        new: NewSession,
-        refresh_jti: String,
-        now: SystemTime,
-    ) -> Result<Session, SessionError> {
+    pub fn start(&self, new: NewSession, refresh_jti: String, now: SystemTime) -> Session {
         if self.by_id.len() >= self.cap {
             self.purge(now);
             if self.by_id.len() >= self.cap {
-                return Err(SessionError::Full(self.cap));
+                self.evict();
             }
         }
         let session = Session {
@@ -111,16 +106,29 @@ impl Sessions {
             refresh_jti,
         };
         self.by_id.insert(session.id.clone(), session.clone());
-        Ok(session)
+        session
     }
 
-    /// Whether no session can start now, even after purging.
-    pub fn is_full(&self, now: SystemTime) -> bool {
-        if self.by_id.len() < self.cap {
-            return false;
+    /// Drops the least recently used hundredth of the sessions (at least
+    /// one), so that the cost of a full store is paid once per batch.
+    fn evict(&self) {
+        let mut idle: Vec<(SystemTime, String)> = self
+            .by_id
+            .iter()
+            .map(|s| (s.idle_until, s.id.clone()))
+            .collect();
+        let count = (self.cap / 100).max(1).min(idle.len());
+        if count == 0 {
+            return;
         }
-        self.purge(now);
-        self.by_id.len() >= self.cap
+        idle.select_nth_unstable(count - 1);
+        for (_, id) in &idle[..count] {
+            self.by_id.remove(id);
+        }
+        tracing::debug!(
+            evicted = count,
+            "session store full: least recently used sessions ended"
+        );
     }
 
     /// The session if it is still alive at `now`.
@@ -227,7 +235,7 @@ mod tests {
     #[test]
     fn refresh_tokens_rotate_and_replays_are_stale() {
         let s = sessions();
-        let session = s.start(new(), "r1".into(), t(0)).unwrap();
+        let session = s.start(new(), "r1".into(), t(0));
         s.rotate(&session.id, "app", "r1", "r2".into(), t(10))
             .unwrap();
         assert_eq!(
@@ -247,11 +255,11 @@ mod tests {
     #[test]
     fn sessions_end_when_idle_at_most_or_logged_out() {
         let s = sessions();
-        let idle = s.start(new(), "r".into(), t(0)).unwrap();
+        let idle = s.start(new(), "r".into(), t(0));
         assert!(s.active(&idle.id, t(1799)).is_some());
         assert!(s.active(&idle.id, t(1800)).is_none());
 
-        let busy = s.start(new(), "a".into(), t(0)).unwrap();
+        let busy = s.start(new(), "a".into(), t(0));
         let mut jti = "a".to_owned();
         for step in 1..=9 {
             let next = format!("a{step}");
@@ -262,7 +270,7 @@ mod tests {
         // 4 h after login, even a busy session ends.
         assert!(s.active(&busy.id, t(4 * 3600)).is_none());
 
-        let out = s.start(new(), "x".into(), t(0)).unwrap();
+        let out = s.start(new(), "x".into(), t(0));
         s.end(&out.id);
         assert_eq!(
             s.rotate(&out.id, "app", "x", "y".into(), t(1)).unwrap_err(),
@@ -271,13 +279,19 @@ mod tests {
     }
 
     #[test]
-    fn the_store_is_capped_and_purged() {
-        let s = Sessions::new(1, Duration::from_secs(100), Duration::from_secs(10));
-        s.start(new(), "a".into(), t(0)).unwrap();
-        assert_eq!(
-            s.start(new(), "b".into(), t(1)).unwrap_err(),
-            SessionError::Full(1)
+    fn a_full_store_evicts_the_least_recently_used_session() {
+        let s = Sessions::new(2, Duration::from_secs(100), Duration::from_secs(50));
+        let old = s.start(new(), "a".into(), t(0));
+        let recent = s.start(new(), "b".into(), t(0));
+        s.rotate(&recent.id, "app", "b", "b2".into(), t(10))
+            .unwrap();
+        let newest = s.start(new(), "c".into(), t(20));
+        assert_eq!(s.len(), 2);
+        assert!(
+            s.active(&old.id, t(20)).is_none(),
+            "the least recently used went"
         );
-        assert!(s.start(new(), "c".into(), t(11)).is_ok());
+        assert!(s.active(&recent.id, t(20)).is_some());
+        assert!(s.active(&newest.id, t(20)).is_some());
     }
 }

@@ -168,21 +168,18 @@ pub(super) fn complete(
         description,
     };
     let refresh_jti = random_id();
-    let session = state
-        .sessions
-        .start(
-            NewSession {
-                client_id: pending.client_id.clone(),
-                id_nat: professional.id_nat.clone(),
-                scope: pending.scope.clone(),
-                acr: pending.acr.clone(),
-                auth_mode: channel,
-                nonce: pending.nonce.clone(),
-            },
-            refresh_jti.clone(),
-            now,
-        )
-        .map_err(|e| unavailable(e.to_string()))?;
+    let session = state.sessions.start(
+        NewSession {
+            client_id: pending.client_id.clone(),
+            id_nat: professional.id_nat.clone(),
+            scope: pending.scope.clone(),
+            acr: pending.acr.clone(),
+            auth_mode: channel,
+            nonce: pending.nonce.clone(),
+        },
+        refresh_jti.clone(),
+        now,
+    );
     let code = state
         .codeflow
         .issue(pending, session.id.clone(), refresh_jti, now)

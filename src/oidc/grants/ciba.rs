@@ -26,12 +26,6 @@ pub fn redeem(
     }
     let auth_req_id = form.require("auth_req_id")?;
     let _span = tracing::info_span!("ciba_token", client_id, auth_req_id).entered();
-    // Refuse before consuming the request if no session could be opened.
-    if state.sessions.is_full(now) {
-        return Err(OAuthError::TemporarilyUnavailable(
-            "too many sessions; log some out or POST /mock/reset".into(),
-        ));
-    }
     let request = match state.ciba.poll(auth_req_id, client_id, now) {
         PollOutcome::Redeemed(request) => request,
         PollOutcome::Unknown | PollOutcome::Refused(PollError::AlreadyRedeemed) => {
@@ -43,21 +37,18 @@ pub fn redeem(
     };
     let professional = super::professional_of(state, &request.login_hint)?;
     let refresh_jti = random_id();
-    let session = state
-        .sessions
-        .start(
-            NewSession {
-                client_id: client_id.to_owned(),
-                id_nat: request.login_hint.clone(),
-                scope: request.scope.clone(),
-                acr: request.acr.clone(),
-                auth_mode: request.channel,
-                nonce: None,
-            },
-            refresh_jti.clone(),
-            now,
-        )
-        .map_err(|e| OAuthError::TemporarilyUnavailable(e.to_string()))?;
+    let session = state.sessions.start(
+        NewSession {
+            client_id: client_id.to_owned(),
+            id_nat: request.login_hint.clone(),
+            scope: request.scope.clone(),
+            acr: request.acr.clone(),
+            auth_mode: request.channel,
+            nonce: None,
+        },
+        refresh_jti.clone(),
+        now,
+    );
     let response = super::issue(
         state,
         auth,

@@ -9,7 +9,6 @@ use crate::clients::Authenticated;
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::keys::random_id;
-use crate::sessions::SessionError;
 use crate::state::AppState;
 use crate::tokens::TokenResponse;
 
@@ -43,10 +42,7 @@ pub fn redeem(
     let session = state
         .sessions
         .rotate(&claims.sid, client_id, &claims.jti, next_jti.clone(), now)
-        .map_err(|e| match e {
-            SessionError::Full(_) => OAuthError::TemporarilyUnavailable(e.to_string()),
-            other => OAuthError::invalid_grant(other.to_string()),
-        })?;
+        .map_err(|e| OAuthError::invalid_grant(e.to_string()))?;
     let professional = super::professional_of(state, &session.id_nat)?;
     let _span = tracing::info_span!("refresh", client_id, session = %session.id).entered();
     super::issue(state, auth, &session, &professional, &scope, &next_jti, now)
