@@ -11,6 +11,7 @@ mod discovery; // discovery documents and JWKS
 mod golden; // full claim documents compared with tests/golden/
 mod helpers; // spawn_app and HTTP clients with each test identity
 mod identities; // the annuaire through the control API
+mod interop; // a whole code flow driven by the openidconnect crate
 mod introspect; // introspection and revocation
 mod logout; // browser and server-side logout
 mod mtls; // client authentication and PSC's certificate rule
