@@ -10,6 +10,7 @@
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::annuaire::{AuthMode, OtherId, Professional};
 use crate::clock::unix_seconds;
@@ -232,23 +233,8 @@ impl TokenIssuer {
 
     /// A `client_credentials` access token (it speaks for the client and
     /// has no professional): its raw claims.
-    pub fn verify_service(
-        &self,
-        token: &str,
-        now: SystemTime,
-    ) -> Result<serde_json::Value, String> {
-        let claims: serde_json::Value = self.key.verify(token).map_err(|e| e.to_string())?;
-        let text = |name: &str| {
-            claims
-                .get(name)
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("")
-        };
-        let exp = claims
-            .get("exp")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        self.check(text("typ"), "Bearer", text("iss"), exp, now)?;
+    pub fn verify_service(&self, token: &str, now: SystemTime) -> Result<Value, String> {
+        let claims = self.checked(token, "Bearer", now)?;
         if claims.get("clientId").is_none() {
             return Err("not a client_credentials token".into());
         }
@@ -259,23 +245,21 @@ impl TokenIssuer {
     /// of this issuer; its expiry does not matter (OIDC RP-Initiated Logout
     /// §2). Returns its session id and audience.
     pub fn verify_id_token_hint(&self, token: &str) -> Result<(String, String), String> {
-        let claims: serde_json::Value = self.key.verify(token).map_err(|e| e.to_string())?;
-        let text = |name: &str| {
-            claims
-                .get(name)
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("")
-        };
-        if text("typ") != "ID" {
+        let claims: Value = self.key.verify(token).map_err(|e| e.to_string())?;
+        let typ = text(&claims, "typ");
+        if typ != "ID" {
+            return Err(format!("the token is of type {typ:?}, not an ID token"));
+        }
+        if text(&claims, "iss") != self.issuer {
             return Err(format!(
-                "the token is of type {:?}, not an ID token",
-                text("typ")
+                "the token was issued by {:?}",
+                text(&claims, "iss")
             ));
         }
-        if text("iss") != self.issuer {
-            return Err(format!("the token was issued by {:?}", text("iss")));
-        }
-        Ok((text("sid").to_owned(), text("aud").to_owned()))
+        Ok((
+            text(&claims, "sid").to_owned(),
+            text(&claims, "aud").to_owned(),
+        ))
     }
 
     /// The same for a refresh token.
@@ -283,30 +267,27 @@ impl TokenIssuer {
         self.verify(token, "Refresh", now)
     }
 
-    /// Signature, then type, issuer and expiry (so that a token of another
-    /// type is named as such), then the claims of that type.
+    /// Signature, type, issuer and expiry (so that a token of another type
+    /// is named as such), then the claims of that type.
     fn verify<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
         typ: &str,
         now: SystemTime,
     ) -> Result<T, String> {
-        let claims: serde_json::Value = self.key.verify(token).map_err(|e| e.to_string())?;
-        let text = |name: &str| {
-            claims
-                .get(name)
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("")
-        };
-        let exp = claims
-            .get("exp")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        self.check(text("typ"), typ, text("iss"), exp, now)?;
+        let claims = self.checked(token, typ, now)?;
         if typ == "Bearer" && claims.get("clientId").is_some() {
             return Err(SERVICE_TOKEN.into());
         }
         serde_json::from_value(claims).map_err(|e| format!("malformed claims: {e}"))
+    }
+
+    /// The raw claims of a token signed here, of type `typ`, unexpired.
+    fn checked(&self, token: &str, typ: &str, now: SystemTime) -> Result<Value, String> {
+        let claims: Value = self.key.verify(token).map_err(|e| e.to_string())?;
+        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        self.check(text(&claims, "typ"), typ, text(&claims, "iss"), exp, now)?;
+        Ok(claims)
     }
 
     fn check(
@@ -336,4 +317,9 @@ impl TokenIssuer {
         }
         Ok(())
     }
+}
+
+/// A string claim, or `""`.
+fn text<'a>(claims: &'a Value, name: &str) -> &'a str {
+    claims.get(name).and_then(Value::as_str).unwrap_or("")
 }
