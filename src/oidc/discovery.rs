@@ -69,6 +69,7 @@ pub fn document(issuer: &str, client_credentials: bool) -> Vec<u8> {
             "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
             "introspection_endpoint": url(INTROSPECT),
             "revocation_endpoint": url(REVOKE),
+            "end_session_endpoint": url(LOGOUT),
         },
         "scopes_supported": SCOPES,
         "acr_values_supported": ACR_VALUES,
