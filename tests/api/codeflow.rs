@@ -408,3 +408,23 @@ async fn a_page_left_open_too_long_expires() {
     assert_eq!(late.status(), 400);
     assert!(late.text().await.unwrap().contains("expire"));
 }
+
+#[tokio::test]
+async fn the_global_auto_approve_setting_also_skips_the_page() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.ciba.default_action = psc_mock::ciba::Action::Approve;
+    })
+    .await;
+    // A card-only professional: the login happens on the channel they have.
+    let response = authorize(&app, &[("login_hint", "899700218896")]).await;
+    assert_eq!(response.status(), 302);
+    let (_, params) = location(&response);
+    let tokens = exchange(&app, param(&params, "code").unwrap(), &[]).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(
+        claims(tokens.body["id_token"].as_str().unwrap())["authMode"],
+        "CARD"
+    );
+    // Without login_hint, the page is still shown.
+    assert_eq!(authorize(&app, &[]).await.status(), 200);
+}
