@@ -187,6 +187,10 @@ impl CodeFlow {
         now: SystemTime,
     ) -> Result<Code, CodeError> {
         let mut entry = self.codes.get_mut(code).ok_or(CodeError::Unknown)?;
+        // Another client learns nothing and ends nothing.
+        if entry.client_id != client_id {
+            return Err(CodeError::OtherClient(entry.client_id.clone()));
+        }
         if entry.used {
             return Err(CodeError::Replayed {
                 session_id: entry.session_id.clone(),
@@ -194,9 +198,6 @@ impl CodeFlow {
         }
         if now >= entry.expires_at {
             return Err(CodeError::Expired);
-        }
-        if entry.client_id != client_id {
-            return Err(CodeError::OtherClient(entry.client_id.clone()));
         }
         if redirect_uri != Some(entry.redirect_uri.as_str()) {
             return Err(CodeError::RedirectUri(entry.redirect_uri.clone()));

@@ -158,6 +158,8 @@ fn local_app(path: &str) -> Vec<String> {
 
 /// Upper bound of the CIBA durations, in seconds.
 const DAY_S: u64 = 86_400;
+/// Upper bound of token and session lifetimes, in seconds.
+const YEAR_S: u64 = 366 * DAY_S;
 
 fn yes() -> bool {
     true
@@ -319,6 +321,25 @@ impl Settings {
             return invalid("ciba.max_requests must be at least 1".into());
         }
         for (key, value) in [
+            ("tokens.access_token_ttl_s", self.tokens.access_token_ttl_s),
+            ("tokens.id_token_ttl_s", self.tokens.id_token_ttl_s),
+            (
+                "tokens.refresh_token_ttl_s",
+                self.tokens.refresh_token_ttl_s,
+            ),
+            ("tokens.session_max_s", self.tokens.session_max_s),
+            ("tokens.session_idle_s", self.tokens.session_idle_s),
+        ] {
+            if value == 0 || value > YEAR_S {
+                return invalid(format!(
+                    "{key} = {value} must be from 1 to a year ({YEAR_S})"
+                ));
+            }
+        }
+        if self.tokens.max_sessions == 0 {
+            return invalid("tokens.max_sessions must be at least 1".into());
+        }
+        for (key, value) in [
             ("ciba.expires_in_s", self.ciba.expires_in_s),
             ("ciba.interval_s", self.ciba.interval_s),
             (
@@ -377,6 +398,18 @@ mod tests {
         assert_eq!(
             s.issuer(),
             "https://psc-mock:8443/auth/realms/esante-wallet"
+        );
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_refused() {
+        let mut s = Settings::default();
+        s.tokens.access_token_ttl_s = u64::MAX;
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("tokens.access_token_ttl_s")
         );
     }
 

@@ -170,12 +170,17 @@ impl Sessions {
         self.by_id.remove(id).map(|(_, s)| s)
     }
 
-    /// Remembers a revoked access token until it would have expired.
-    pub fn revoke_access(&self, jti: &str, expires_at: SystemTime) {
+    /// Remembers a revoked access token until it would have expired;
+    /// `false` if the revoked set is full even after purging.
+    pub fn revoke_access(&self, jti: &str, expires_at: SystemTime, now: SystemTime) -> bool {
         if self.revoked.len() >= self.cap {
-            return;
+            self.revoked.retain(|_, expiry| now < *expiry);
+            if self.revoked.len() >= self.cap {
+                return false;
+            }
         }
         self.revoked.insert(jti.to_owned(), expires_at);
+        true
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {

@@ -59,12 +59,15 @@ pub enum AddError {
     Invalid(Vec<Problem>),
     #[error("a professional with idNat {0:?} already exists")]
     Exists(String),
-    #[error("the annuaire is full ({0} professionals)")]
+    #[error("no more professionals can be added at run time ({0} at most); DELETE some")]
     Full(usize),
 }
 
 /// The most professionals the annuaire holds (generated ones included).
 pub const MAX_PROFESSIONALS: usize = 2_000_000;
+
+/// The most professionals added at run time through the control API.
+pub const MAX_ADDED: usize = 10_000;
 
 /// At most this many problems are reported at once.
 const MAX_PROBLEMS: usize = 20;
@@ -102,6 +105,8 @@ impl FixtureFile {
 #[derive(Debug, Default)]
 pub struct Annuaire {
     by_id_nat: DashMap<String, Arc<Professional>>,
+    /// Professionals added at run time (control API) and still there.
+    added: std::sync::atomic::AtomicUsize,
 }
 
 impl Annuaire {
@@ -186,18 +191,33 @@ impl Annuaire {
         if !problems.is_empty() {
             return Err(AddError::Invalid(problems));
         }
-        if self.by_id_nat.len() >= MAX_PROFESSIONALS {
-            return Err(AddError::Full(MAX_PROFESSIONALS));
+        use std::sync::atomic::Ordering;
+        if self.by_id_nat.len() >= MAX_PROFESSIONALS
+            || self.added.load(Ordering::Acquire) >= MAX_ADDED
+        {
+            return Err(AddError::Full(MAX_ADDED));
         }
         complete(&mut professional);
         match self.by_id_nat.entry(professional.id_nat.clone()) {
             dashmap::Entry::Occupied(_) => Err(AddError::Exists(professional.id_nat)),
-            dashmap::Entry::Vacant(slot) => Ok(slot.insert(Arc::new(professional)).clone()),
+            dashmap::Entry::Vacant(slot) => {
+                self.added.fetch_add(1, Ordering::AcqRel);
+                Ok(slot.insert(Arc::new(professional)).clone())
+            }
         }
     }
 
     pub fn remove(&self, id_nat: &str) -> Option<Arc<Professional>> {
-        self.by_id_nat.remove(id_nat).map(|(_, p)| p)
+        let removed = self.by_id_nat.remove(id_nat).map(|(_, p)| p);
+        if removed.is_some() {
+            // Removing a bundled professional also makes room; never below 0.
+            let _ = self.added.fetch_update(
+                std::sync::atomic::Ordering::AcqRel,
+                std::sync::atomic::Ordering::Acquire,
+                |n| n.checked_sub(1),
+            );
+        }
+        removed
     }
 
     pub fn get(&self, id_nat: &str) -> Option<Arc<Professional>> {

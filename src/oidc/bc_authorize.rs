@@ -69,7 +69,7 @@ pub async fn post(
             "invalid_user: no professional with idNat {login_hint:?} in the annuaire (GET /mock/identities lists them)"
         ))
     })?;
-    check_scope(scope)?;
+    let scope = check_scope(scope)?;
     let acr = acr(form.get("acr_values"))?;
     let binding_message = binding_message(form.get("binding_message"))?;
     let channel = channel(form.get("channel"), &professional)?;
@@ -78,7 +78,7 @@ pub async fn post(
     let params = NewRequest {
         client_id,
         login_hint: login_hint.to_owned(),
-        scope: scope.to_owned(),
+        scope,
         acr,
         binding_message,
         channel,

@@ -2,8 +2,11 @@
 //! does it say. Client authentication as at the token endpoint.
 //!
 //! Active means: signed here, unexpired, of a live session, not revoked,
-//! and, for an access token bound to a certificate (RFC 8705), introspected
-//! over a connection presenting that certificate. The answer carries the
+//! and, for an access token bound to a certificate (RFC 8705) and
+//! introspected by the client it was issued to, over a connection
+//! presenting that certificate. Another client (a resource server) gets the
+//! token described with its `cnf`, and compares it with the certificate it
+//! was shown (RFC 8705 §3.2). The answer carries the
 //! token's claims plus `active`, `client_id`, `username` and `token_type`
 //! (Keycloak's). Anything else is `{"active": false}`, never an error.
 
@@ -26,12 +29,21 @@ pub async fn post(
         .clients
         .authenticate(authorization(&req)?, &form, cert.0.as_deref())?;
     let token = form.require("token")?;
-    let answer =
-        introspect(&state, token, auth.certificate).unwrap_or_else(|| json!({"active": false}));
+    let answer = introspect(&state, token, &auth.client.client_id, auth.certificate)
+        .unwrap_or_else(|| json!({"active": false}));
     Ok(no_store_json(answer))
 }
 
-fn introspect(state: &AppState, token: &str, cert: Option<&PeerCertificate>) -> Option<Value> {
+fn introspect(
+    state: &AppState,
+    token: &str,
+    caller: &str,
+    cert: Option<&PeerCertificate>,
+) -> Option<Value> {
+    // The token's own client must present the certificate it is bound to.
+    let wrong_cert = |azp: &str, bound: Option<&str>| {
+        azp == caller && bound.is_some_and(|t| cert.is_none_or(|c| c.thumbprint != t))
+    };
     let now = state.clock.now();
     if let Ok(claims) = state.tokens.verify_access(token, now) {
         if state.sessions.is_revoked(&claims.jti)
@@ -39,9 +51,10 @@ fn introspect(state: &AppState, token: &str, cert: Option<&PeerCertificate>) -> 
         {
             return None;
         }
-        if let Some(cnf) = &claims.cnf
-            && cert.is_none_or(|c| c.thumbprint != cnf.x5t_s256)
-        {
+        if wrong_cert(
+            &claims.azp,
+            claims.cnf.as_ref().map(|c| c.x5t_s256.as_str()),
+        ) {
             return None;
         }
         let (client_id, username) = (claims.azp.clone(), claims.preferred_username.clone());
@@ -64,7 +77,10 @@ fn introspect(state: &AppState, token: &str, cert: Option<&PeerCertificate>) -> 
             return None;
         }
         let bound = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str);
-        if bound.is_some_and(|t| cert.is_none_or(|c| c.thumbprint != t)) {
+        if wrong_cert(
+            claims.get("azp").and_then(Value::as_str).unwrap_or(""),
+            bound,
+        ) {
             return None;
         }
         let (client_id, username) = (text("azp"), text("preferred_username"));

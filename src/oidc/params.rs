@@ -4,9 +4,24 @@
 use super::discovery::{ACR_VALUES, SCOPES};
 use crate::error::OAuthError;
 
-/// Every scope must be known and `openid` must be among them.
-pub fn check_scope(scope: &str) -> Result<(), OAuthError> {
-    let values: Vec<&str> = scope.split_ascii_whitespace().collect();
+/// Longest `scope` accepted: every supported value fits many times over.
+const MAX_SCOPE: usize = 256;
+
+/// Every scope must be known and `openid` must be among them. Returns the
+/// scope normalised (single spaces, each value once, in the order given),
+/// which is what sessions and tokens keep.
+pub fn check_scope(scope: &str) -> Result<String, OAuthError> {
+    if scope.len() > MAX_SCOPE {
+        return Err(OAuthError::InvalidScope(format!(
+            "Invalid scopes: the scope is longer than {MAX_SCOPE} characters"
+        )));
+    }
+    let mut values: Vec<&str> = Vec::new();
+    for value in scope.split_ascii_whitespace() {
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
     if let Some(unknown) = values.iter().find(|s| !SCOPES.contains(s)) {
         return Err(OAuthError::InvalidScope(format!(
             "Invalid scopes: {scope} ({unknown:?} is not supported; supported: {})",
@@ -18,7 +33,7 @@ pub fn check_scope(scope: &str) -> Result<(), OAuthError> {
             "Invalid scopes: {scope} (the scope must contain openid)"
         )));
     }
-    Ok(())
+    Ok(values.join(" "))
 }
 
 pub fn acr(requested: Option<&str>) -> Result<String, OAuthError> {

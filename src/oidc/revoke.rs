@@ -38,8 +38,13 @@ pub async fn post(
         if azp != client_id {
             return Err(other(&azp));
         }
-        let expiry = std::time::UNIX_EPOCH + std::time::Duration::from_secs(exp);
-        state.sessions.revoke_access(&jti, expiry);
+        let expiry =
+            crate::clock::later(std::time::UNIX_EPOCH, std::time::Duration::from_secs(exp));
+        if !state.sessions.revoke_access(&jti, expiry, now) {
+            return Err(OAuthError::TemporarilyUnavailable(
+                "too many revoked access tokens remembered; POST /mock/reset or retry when some expire".into(),
+            ));
+        }
         tracing::info!(client_id, "access token revoked");
     }
     Ok(HttpResponse::Ok()

@@ -154,3 +154,33 @@ async fn expired_requests_are_purged_to_make_room() {
     app.clock.advance(std::time::Duration::from_secs(131));
     assert_eq!(app.bc_authorize(PRO).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_huge_scope_is_refused_and_a_repetitive_one_is_normalised() {
+    let app = spawn_app().await;
+    let huge = "openid ".repeat(9000);
+    let refused = app
+        .post_form(Who::Client, BC, &[("login_hint", PRO), ("scope", &huge)])
+        .await;
+    assert!(
+        refused
+            .assert_error(400, "invalid_scope")
+            .contains("longer than")
+    );
+    let listed = app.control(Method::GET, "/mock/ciba/requests", None).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 0);
+
+    let ack = app
+        .post_form(
+            Who::Client,
+            BC,
+            &[
+                ("login_hint", PRO),
+                ("scope", "openid  openid scope_all openid"),
+            ],
+        )
+        .await;
+    let id = ack.body["auth_req_id"].as_str().unwrap();
+    app.approve(id).await;
+    assert_eq!(app.poll(id).await.body["scope"], "openid scope_all");
+}

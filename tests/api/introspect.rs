@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{Answer, PRO, TestApp, Who, client, spawn_app};
+use crate::helpers::{Answer, PRO, TestApp, Who, client, spawn_app, spawn_app_with};
 
 const INTROSPECT: &str = "/protocol/openid-connect/token/introspect";
 const REVOKE: &str = "/protocol/openid-connect/revoke";
@@ -50,11 +50,12 @@ async fn garbage_expired_and_id_tokens_are_inactive() {
 }
 
 #[tokio::test]
-async fn a_bound_token_introspected_with_another_certificate_is_inactive() {
+async fn a_resource_server_gets_the_bound_token_with_its_cnf() {
     let app = spawn_app().await;
     let tokens = app.tokens(PRO).await;
     let access = text(&tokens, "access_token");
-    // psc-mock-client-2 authenticates properly, with its own certificate.
+    // psc-mock-client-2, acting as a resource server, with its own certificate:
+    // RFC 8705 §3.2, the answer carries cnf for the caller to compare.
     let answer = client(Who::Client2)
         .post(app.url(INTROSPECT))
         .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
@@ -63,7 +64,26 @@ async fn a_bound_token_introspected_with_another_certificate_is_inactive() {
         .await
         .unwrap();
     let answer = Answer::from(answer).await;
-    assert_eq!(answer.body, serde_json::json!({"active": false}));
+    assert_eq!(answer.body["active"], true, "{}", answer.body);
+    assert!(answer.body["cnf"]["x5t#S256"].is_string());
+}
+
+#[tokio::test]
+async fn the_tokens_own_client_without_its_certificate_sees_it_inactive() {
+    // A client allowed to authenticate by secret alone, whose token was
+    // bound because it presented its certificate when getting it.
+    let app = spawn_app_with(|s| s.clients[0].require_certificate = false).await;
+    let tokens = app.tokens(PRO).await;
+    let access = text(&tokens, "access_token");
+    let without = client(Who::Nobody)
+        .post(app.url(INTROSPECT))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    let without = Answer::from(without).await;
+    assert_eq!(without.body, serde_json::json!({"active": false}));
     assert_eq!(introspect(&app, Who::Client, access).await["active"], true);
 }
 

@@ -254,13 +254,13 @@ fn validate(
     let scope = params
         .get("scope")
         .ok_or_else(|| to_client.fail("invalid_scope", "Missing parameter: scope"))?;
-    check_scope(scope).map_err(|e| to_client.error(&e))?;
+    let scope = check_scope(scope).map_err(|e| to_client.error(&e))?;
     let acr = acr(params.get("acr_values")).map_err(|e| to_client.error(&e))?;
     let challenge = challenge(params, client.require_pkce).map_err(|e| to_client.error(&e))?;
     Ok(Pending {
         client_id: client.client_id.clone(),
         redirect_uri: to_client.redirect_uri.to_owned(),
-        scope: scope.to_owned(),
+        scope,
         state: to_client.state.map(str::to_owned),
         nonce: params.get("nonce").map(str::to_owned),
         challenge,

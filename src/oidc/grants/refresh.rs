@@ -32,12 +32,16 @@ pub fn redeem(
     }
     // RFC 6749 §6: compared with the scope originally granted (the
     // session's), not with the last refresh token's.
+    // Every check before the rotation, so that a refusal burns nothing.
     // (An ended session is reported by the rotation below.)
-    let original = state.sessions.active(&claims.sid, now).map(|s| s.scope);
-    let scope = match (form.get("scope"), original) {
-        (Some(asked), Some(original)) => narrower(asked, &original)?,
+    let current = state.sessions.active(&claims.sid, now);
+    let scope = match (form.get("scope"), &current) {
+        (Some(asked), Some(session)) => narrower(asked, &session.scope)?,
         _ => claims.scope.clone(),
     };
+    if let Some(session) = &current {
+        super::professional_of(state, &session.id_nat)?;
+    }
     let next_jti = random_id();
     let session = state
         .sessions
