@@ -251,10 +251,17 @@ fn complete(p: &mut Professional) {
         }
     }
     if p.other_ids.is_empty() {
-        let origine = if rpps_of(&p.id_nat).is_some() {
+        let id = p.id_nat.as_str();
+        let origine = if rpps_of(id).is_some() {
             "RPPS"
-        } else {
+        } else if id.len() == 10 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()) {
             "ADELI"
+        } else if id.starts_with("ANS") {
+            // Identities made with ANS's test tool.
+            "EDIT"
+        } else {
+            // Cards issued by a structure.
+            "CAB"
         };
         p.other_ids.push(OtherId {
             identifiant: p.id_nat.clone(),

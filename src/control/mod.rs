@@ -83,7 +83,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/scenarios").route(web::get().to(misc::list_scenarios)))
             .service(
-                resource("/scenarios/{login_hint}")
+                resource("/scenarios/{login_hint:.+}")
                     .route(web::put().to(misc::put_scenario))
                     .route(web::delete().to(misc::delete_scenario)),
             )

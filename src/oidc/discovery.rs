@@ -16,13 +16,15 @@ use crate::state::AppState;
 
 /// The scopes psc-mock accepts (FACTS §2; see `annuaire::claims` for what
 /// each selects).
-pub const SCOPES: [&str; 6] = [
+pub const SCOPES: [&str; 8] = [
     "openid",
     "scope_all",
     "profile",
     "email",
     "identity",
     "rpps",
+    "offline_access",
+    "roles",
 ];
 
 /// The `acr` values psc-mock accepts and issues.

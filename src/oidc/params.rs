@@ -36,18 +36,14 @@ pub fn check_scope(scope: &str) -> Result<String, OAuthError> {
     Ok(values.join(" "))
 }
 
+/// The `acr` to issue. OIDC Core §3.1.2.1 makes `acr_values` voluntary:
+/// values psc-mock does not offer are ignored, as Keycloak does, and the
+/// login happens at `eidas1`, PSC's level.
 pub fn acr(requested: Option<&str>) -> Result<String, OAuthError> {
-    let Some(requested) = requested else {
-        return Ok(ACR_VALUES[0].to_owned());
-    };
-    requested
-        .split_ascii_whitespace()
+    let chosen = requested
+        .into_iter()
+        .flat_map(str::split_ascii_whitespace)
         .find(|v| ACR_VALUES.contains(v))
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            OAuthError::invalid_request(format!(
-                "acr_values {requested:?} not supported; PSC authenticates at {}",
-                ACR_VALUES.join(" ")
-            ))
-        })
+        .unwrap_or(ACR_VALUES[0]);
+    Ok(chosen.to_owned())
 }

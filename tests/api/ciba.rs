@@ -245,7 +245,7 @@ async fn bc_authorize_checks_its_parameters_in_keycloaks_order() {
     /// The form sent, the expected error, a fragment of its description.
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
     let long = "x".repeat(65);
-    let cases: [Case; 9] = [
+    let cases: [Case; 8] = [
         (
             &[("scope", "openid")],
             "invalid_request",
@@ -270,15 +270,6 @@ async fn bc_authorize_checks_its_parameters_in_keycloaks_order() {
             &[("login_hint", PRO), ("scope", "openid rpps_bogus")],
             "invalid_scope",
             "\"rpps_bogus\"",
-        ),
-        (
-            &[
-                ("login_hint", PRO),
-                ("scope", "openid"),
-                ("acr_values", "eidas3"),
-            ],
-            "invalid_request",
-            "acr_values",
         ),
         (
             &[("login_hint", PRO), ("scope", "openid"), ("channel", "FAX")],
@@ -433,4 +424,39 @@ async fn a_client_without_ciba_is_refused_as_keycloak_does() {
         token.assert_error(400, "invalid_grant"),
         "Client not allowed OIDC CIBA Grant"
     );
+}
+
+#[tokio::test]
+async fn acr_values_are_voluntary_and_scopes_psc_lists_are_accepted() {
+    let app = spawn_app().await;
+    let ack = app
+        .post_form(
+            Who::Client,
+            "/protocol/openid-connect/ext/ciba/auth",
+            &[
+                ("login_hint", PRO),
+                ("scope", "openid offline_access roles"),
+                ("acr_values", "eidas3"),
+            ],
+        )
+        .await;
+    assert_eq!(ack.status, 200, "{}", ack.body);
+    let id = ack.body["auth_req_id"].as_str().unwrap();
+    app.approve(id).await;
+    let tokens = app.poll(id).await;
+    let claims = tokens.body["access_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["acr"], "eidas1", "the login happens at PSC's level");
 }
