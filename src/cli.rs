@@ -100,6 +100,16 @@ pub struct ServeArgs {
     /// Seed of the generated professionals.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Scenario file (JSON scenarios and faults) loaded at start.
+    #[arg(long, value_name = "FILE", env = "PSC_MOCK_SCENARIOS")]
+    pub scenarios: Option<PathBuf>,
+    /// Require "Authorization: Bearer TOKEN" on the control API (/mock/...).
+    #[arg(long, value_name = "TOKEN", env = "PSC_MOCK_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+    /// Serve the control API on this separate plain-HTTP address instead,
+    /// e.g. 127.0.0.1:9090.
+    #[arg(long, value_name = "ADDR")]
+    pub control_bind: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -133,6 +143,15 @@ impl ServeArgs {
         }
         if let Some(seed) = self.seed {
             settings.annuaire.seed = seed;
+        }
+        if let Some(file) = &self.scenarios {
+            settings.control.scenarios_file = Some(file.clone());
+        }
+        if let Some(token) = &self.control_token {
+            settings.control.token.clone_from(token);
+        }
+        if let Some(bind) = self.control_bind {
+            settings.control.bind = Some(bind);
         }
         Ok(settings)
     }
@@ -239,13 +258,20 @@ fn print_banner(app: &Application) {
         }
     }
     let approval = match (settings.ciba.default_action, settings.ciba.default_after_ms) {
-        (Action::Pending, _) => {
-            "pending until POST /mock/ciba/requests/{auth_req_id}/approve".to_owned()
+        (Action::Never, _) => {
+            "pending until approved on the simulator page or the control API".to_owned()
         }
         (action, ms) => format!("{action:?} after {ms} ms").to_lowercase(),
     };
     println!("  CIBA default   {approval}");
-    println!("  control API    {base}/mock/ciba/requests");
+    let control = app.control_url();
+    let protected = if settings.control.token.is_empty() {
+        "open"
+    } else {
+        "bearer token required"
+    };
+    println!("  control API    {control} ({protected})");
+    println!("  simulator      {control}/ui");
     println!("ready: listening on {base}");
 }
 

@@ -185,7 +185,7 @@ fn no_credentials(certificate: Option<&PeerCertificate>) -> OAuthError {
 }
 
 /// Decodes `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
-fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
+pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     let bad = |why: &str| OAuthError::InvalidClient {
         description: format!("malformed Authorization header: {why}"),
         basic: true,

@@ -34,7 +34,38 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub ciba: CibaSettings,
     pub annuaire: AnnuaireSettings,
+    pub control: ControlSettings,
     pub clients: Vec<ClientSettings>,
+}
+
+/// The control plane (`/mock/…`): scenarios, faults, journal, the e-CPS
+/// simulator page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ControlSettings {
+    /// When set, `/mock/…` requires `Authorization: Bearer <token>`
+    /// (the simulator page takes it as `?token=`). Empty: open, as suits a
+    /// test tool on a private network.
+    pub token: String,
+    /// When set, `/mock/…` is served on this separate plain-HTTP listener
+    /// (e.g. `127.0.0.1:9090`) and not on the main one.
+    pub bind: Option<SocketAddr>,
+    /// Scenario file (JSON: `scenarios` and `faults`) loaded at start and
+    /// restored by `POST /mock/reset`.
+    pub scenarios_file: Option<PathBuf>,
+    /// Requests the journal keeps (a ring buffer); 0 turns it off.
+    pub journal_capacity: usize,
+}
+
+impl Default for ControlSettings {
+    fn default() -> Self {
+        Self {
+            token: String::new(),
+            bind: None,
+            scenarios_file: None,
+            journal_capacity: 1_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +192,9 @@ const DAY_S: u64 = 86_400;
 /// Upper bound of token and session lifetimes, in seconds.
 const YEAR_S: u64 = 366 * DAY_S;
 
+/// Most requests the journal may keep.
+const MAX_JOURNAL: usize = 1_000_000;
+
 fn yes() -> bool {
     true
 }
@@ -177,6 +211,7 @@ impl Default for Settings {
             tokens: TokenSettings::default(),
             ciba: CibaSettings::default(),
             annuaire: AnnuaireSettings::default(),
+            control: ControlSettings::default(),
             clients: vec![
                 ClientSettings {
                     client_id: DEFAULT_CLIENT_ID.into(),
@@ -251,7 +286,7 @@ impl Default for CibaSettings {
             max_requested_expiry_s: 600,
             keep_finished_s: 300,
             max_requests: 10_000,
-            default_action: Action::Pending,
+            default_action: Action::Never,
             default_after_ms: 0,
         }
     }
@@ -359,6 +394,15 @@ impl Settings {
                 "server.client_cert_header is only read with server.tls = false (behind a proxy)"
                     .into(),
             );
+        }
+        if self.control.journal_capacity > MAX_JOURNAL {
+            return invalid(format!(
+                "control.journal_capacity = {} is more than {MAX_JOURNAL}",
+                self.control.journal_capacity
+            ));
+        }
+        if self.control.token.chars().any(|c| !c.is_ascii_graphic()) {
+            return invalid("control.token must be printable ASCII without spaces".into());
         }
         let url = &self.server.public_url;
         if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {

@@ -59,6 +59,13 @@ pub enum OAuthError {
     MethodNotAllowed(String),
     #[error("server_error")]
     ServerError(String),
+    /// An error answer injected by a fault (`/mock/faults`).
+    #[error("{error}")]
+    Injected {
+        status: StatusCode,
+        error: String,
+        description: String,
+    },
 }
 
 /// Keycloak's exact description for a pending CIBA request (FACTS §3).
@@ -101,9 +108,9 @@ impl OAuthError {
             | Self::NotFound(d)
             | Self::MethodNotAllowed(d)
             | Self::ServerError(d) => d,
-            Self::InvalidClient { description, .. } | Self::InvalidGrant { description, .. } => {
-                description
-            }
+            Self::InvalidClient { description, .. }
+            | Self::InvalidGrant { description, .. }
+            | Self::Injected { description, .. } => description,
             Self::AuthorizationPending => PENDING_DESCRIPTION,
         }
     }
@@ -119,7 +126,7 @@ impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidClient { .. } | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InvalidGrant { status, .. } => *status,
+            Self::InvalidGrant { status, .. } | Self::Injected { status, .. } => *status,
             Self::TemporarilyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -99,6 +99,15 @@ impl SigningKey {
         })
     }
 
+    /// The same key, claiming another key's `kid` in the headers it signs:
+    /// its signatures then fail against the JWKS entry of that `kid`.
+    pub fn impersonating(mut self, kid: &str) -> Self {
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+        self.header_b64 = B64.encode(header.to_string());
+        self.kid = kid.to_owned();
+        self
+    }
+
     /// The RFC 7638 SHA-256 thumbprint, 43 base64url characters.
     pub fn kid(&self) -> &str {
         &self.kid
@@ -152,6 +161,17 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
 pub fn at_hash(access_token: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
     B64.encode(&digest.as_ref()[..16])
+}
+
+/// A uniformly random number in `[0, 1)`, for shares of requests and
+/// random latencies (0 if the OS has no entropy source).
+pub fn random_fraction() -> f64 {
+    let mut bytes = [0u8; 8];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        return 0.0;
+    }
+    // 53 random bits: the precision of an f64 in [0, 1).
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// An unguessable identifier: 256 random bits, base64url.

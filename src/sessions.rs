@@ -11,10 +11,12 @@
 //! logins: it evicts the least recently used sessions (their refresh tokens
 //! then fail as if expired), so that a long CI run never locks the mock.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dashmap::DashMap;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::annuaire::AuthMode;
 use crate::clock::later;
@@ -31,6 +33,10 @@ pub struct Session {
     /// The code flow's `nonce`, repeated in every ID token of the session
     /// (OIDC Core §12.2).
     pub nonce: Option<String>,
+    /// Claims a scenario or the control API added to every token and
+    /// userinfo answer of the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Arc<Map<String, Value>>>,
     #[serde(skip)]
     pub auth_time: SystemTime,
     #[serde(skip)]
@@ -51,6 +57,7 @@ pub struct NewSession {
     pub acr: String,
     pub auth_mode: AuthMode,
     pub nonce: Option<String>,
+    pub claims: Option<Arc<Map<String, Value>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +107,7 @@ impl Sessions {
             acr: new.acr,
             auth_mode: new.auth_mode,
             nonce: new.nonce,
+            claims: new.claims,
             auth_time: now,
             expires_at: later(now, self.max),
             idle_until: later(now, self.idle),
@@ -234,6 +242,7 @@ mod tests {
             acr: "eidas1".into(),
             auth_mode: AuthMode::Mobile,
             nonce: None,
+            claims: None,
         }
     }
 

@@ -10,6 +10,8 @@ use actix_web::{App, HttpServer, web};
 use crate::annuaire::{Annuaire, AnnuaireError};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
+use crate::control::ControlToken;
+use crate::scenarios::ScriptFile;
 use crate::form::BodyLimit;
 use crate::keys::{KeyError, SigningKey};
 use crate::pki::{Pki, PkiError};
@@ -28,6 +30,8 @@ pub enum StartupError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Annuaire(#[from] AnnuaireError),
+    #[error(transparent)]
+    Script(#[from] crate::scenarios::ScriptFileError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -43,6 +47,8 @@ pub struct Application {
     port: u16,
     settings: Settings,
     server: Server,
+    /// The control plane's own listener, when `control.bind` is set.
+    control: Option<(u16, Server)>,
     state: web::Data<AppState>,
 }
 
@@ -72,13 +78,30 @@ impl Application {
             )?;
         }
 
+        let script = match &settings.control.scenarios_file {
+            Some(path) => ScriptFile::load(path, &annuaire)?,
+            None => ScriptFile::default(),
+        };
+
         let addr = settings.server.bind;
         let bind_err = |source| StartupError::Bind { addr, source };
         let listener = TcpListener::bind(addr).map_err(bind_err)?;
         let local = listener.local_addr().map_err(bind_err)?;
         settings.server.bind = local;
+        let control_listener = match settings.control.bind {
+            Some(addr) => {
+                let bind_err = |source| StartupError::Bind { addr, source };
+                let listener = TcpListener::bind(addr).map_err(bind_err)?;
+                let local = listener.local_addr().map_err(bind_err)?;
+                settings.control.bind = Some(local);
+                Some(listener)
+            }
+            None => None,
+        };
 
-        let state = web::Data::new(AppState::new(&settings, clock, annuaire, key));
+        let state = web::Data::new(AppState::new(&settings, clock, annuaire, key, script));
+        let control_token = web::Data::new(ControlToken(settings.control.token.clone()));
+        let control_here = control_listener.is_none();
         let cert_source = web::Data::new(
             match (
                 settings.server.tls,
@@ -93,14 +116,20 @@ impl Application {
         let realm = settings.server.realm.clone();
 
         let app_state = state.clone();
+        let token = control_token.clone();
         let mut server = HttpServer::new(move || {
-            App::new()
+            let app = App::new()
                 .app_data(app_state.clone())
                 .app_data(cert_source.clone())
                 .app_data(limit.clone())
-                .configure(oidc::routes(&realm))
-                .configure(control::routes)
-                .default_service(web::to(oidc::not_found))
+                .app_data(token.clone())
+                .configure(oidc::routes(&realm));
+            let app = if control_here {
+                app.configure(control::routes)
+            } else {
+                app
+            };
+            app.default_service(web::to(oidc::not_found))
         })
         .on_connect(capture_peer_certificate)
         .client_request_timeout(Duration::from_secs(10))
@@ -119,12 +148,48 @@ impl Application {
         .map_err(bind_err)?
         .run();
 
+        let control = match control_listener {
+            Some(listener) => {
+                let port = listener.local_addr().map_err(bind_err)?.port();
+                let app_state = state.clone();
+                let mut control = HttpServer::new(move || {
+                    App::new()
+                        .app_data(app_state.clone())
+                        .app_data(control_token.clone())
+                        .configure(control::routes)
+                        .default_service(web::to(oidc::not_found))
+                })
+                .workers(1)
+                .shutdown_timeout(5);
+                if !signals {
+                    control = control.disable_signals();
+                }
+                Some((port, control.listen(listener).map_err(bind_err)?.run()))
+            }
+            None => None,
+        };
+
         Ok(Self {
             port: local.port(),
             settings,
             server,
+            control,
             state,
         })
+    }
+
+    /// The port of the control plane's own listener, if it has one.
+    pub fn control_port(&self) -> Option<u16> {
+        self.control.as_ref().map(|(port, _)| *port)
+    }
+
+    /// The base URL of the control plane: `<base>/mock`, or the separate
+    /// listener's `http://<addr>/mock`.
+    pub fn control_url(&self) -> String {
+        match self.settings.control.bind {
+            Some(addr) => format!("http://{addr}/mock"),
+            None => format!("{}/mock", self.settings.base_url()),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -172,9 +237,22 @@ impl Application {
                 }
             }
         };
-        tokio::select! {
+        let control = self.control.map(|(_, server)| server);
+        let control_handle = control.as_ref().map(Server::handle);
+        let control = async move {
+            match control {
+                Some(server) => server.await,
+                None => std::future::pending().await,
+            }
+        };
+        let result = tokio::select! {
             result = self.server => result,
+            result = control => result,
             () = purge => Ok(()),
+        };
+        if let Some(handle) = control_handle {
+            handle.stop(true).await;
         }
+        result
     }
 }

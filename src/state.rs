@@ -3,11 +3,14 @@
 use std::time::Duration;
 
 use crate::annuaire::Annuaire;
-use crate::ciba::{CibaStore, Scenario, Scenarios};
+use crate::ciba::CibaStore;
 use crate::clients::Clients;
 use crate::clock::Clock;
 use crate::codeflow::CodeFlow;
 use crate::config::{CibaSettings, Settings};
+use crate::faults::Faults;
+use crate::journal::Journal;
+use crate::scenarios::{Outcome, Scenarios, ScriptFile};
 use crate::sessions::Sessions;
 use crate::tokens::TokenIssuer;
 
@@ -17,6 +20,9 @@ const MAX_CODE_FLOW: usize = 10_000;
 /// Most scenarios a control API user may set at once.
 const MAX_SCENARIOS: usize = 10_000;
 
+/// Most faults at once.
+const MAX_FAULTS: usize = 1_000;
+
 pub struct AppState {
     pub issuer: String,
     pub clock: Clock,
@@ -25,6 +31,10 @@ pub struct AppState {
     pub ciba: CibaStore,
     pub ciba_settings: CibaSettings,
     pub scenarios: Scenarios,
+    pub faults: Faults,
+    /// The scenarios and faults of the start-up file, restored by a reset.
+    pub script: ScriptFile,
+    pub journal: Journal,
     pub sessions: Sessions,
     pub codeflow: CodeFlow,
     pub tokens: TokenIssuer,
@@ -38,22 +48,22 @@ impl AppState {
         clock: Clock,
         annuaire: Annuaire,
         key: crate::keys::SigningKey,
+        script: ScriptFile,
     ) -> Self {
         let issuer = settings.issuer();
         let ciba = &settings.ciba;
-        let default = Scenario {
-            action: ciba.default_action,
-            after_ms: ciba.default_after_ms,
-        };
+        let default = Outcome::new(ciba.default_action, ciba.default_after_ms);
         let any_service_account = settings.clients.iter().any(|c| c.client_credentials);
         let discovery = crate::oidc::discovery::document(&issuer, any_service_account);
-        Self {
+        let state = Self {
             clock,
             clients: Clients::new(&settings.clients),
             annuaire,
             ciba: CibaStore::new(ciba.max_requests, Duration::from_secs(ciba.keep_finished_s)),
             ciba_settings: ciba.clone(),
             scenarios: Scenarios::new(default, MAX_SCENARIOS),
+            faults: Faults::new(MAX_FAULTS),
+            journal: Journal::new(settings.control.journal_capacity),
             codeflow: CodeFlow::new(MAX_CODE_FLOW),
             sessions: Sessions::new(
                 settings.tokens.max_sessions,
@@ -69,6 +79,15 @@ impl AppState {
             },
             discovery,
             issuer,
-        }
+            script,
+        };
+        state.reset_script();
+        state
+    }
+
+    /// Puts back the scenarios and faults of the start-up file.
+    pub fn reset_script(&self) {
+        self.scenarios.replace_all(self.script.scenarios.clone());
+        self.faults.replace_all(self.script.faults.clone());
     }
 }

@@ -132,7 +132,7 @@ impl FromRequest for ClientCert {
     }
 }
 
-fn client_cert(req: &HttpRequest) -> Result<ClientCert, OAuthError> {
+pub fn client_cert(req: &HttpRequest) -> Result<ClientCert, OAuthError> {
     let source = req
         .app_data::<web::Data<CertSource>>()
         .map_or(CertSource::Tls, |s| s.get_ref().clone());

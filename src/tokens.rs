@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::annuaire::{AuthMode, OtherId, Professional};
 use crate::clock::unix_seconds;
@@ -171,7 +171,7 @@ impl TokenIssuer {
                 x5t_s256: t.to_owned(),
             }),
         };
-        let access_token = self.key.sign(&access)?;
+        let access_token = self.sign_with(&access, s.claims.as_deref())?;
 
         let id = IdClaims {
             exp: iat.saturating_add(self.id_ttl.as_secs()),
@@ -195,7 +195,7 @@ impl TokenIssuer {
             given_name: &p.prenom,
             family_name: &p.nom,
         };
-        let id_token = self.key.sign(&id)?;
+        let id_token = self.sign_with(&id, s.claims.as_deref())?;
 
         let refresh = RefreshClaims {
             exp: iat.saturating_add(self.refresh_ttl.as_secs()),
@@ -223,6 +223,23 @@ impl TokenIssuer {
             session_state: session,
             scope: grant.scope.into(),
         })
+    }
+
+    /// Signs `claims`, with `extra` claims (from a scenario) added or
+    /// replacing those of the same name.
+    fn sign_with<T: Serialize>(
+        &self,
+        claims: &T,
+        extra: Option<&Map<String, Value>>,
+    ) -> Result<String, KeyError> {
+        let Some(extra) = extra else {
+            return self.key.sign(claims);
+        };
+        let mut value = serde_json::to_value(claims)?;
+        if let Some(map) = value.as_object_mut() {
+            map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        self.key.sign(&value)
     }
 
     /// Checks a presented access token: signature, issuer, type, expiry at

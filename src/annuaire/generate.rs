@@ -459,6 +459,7 @@ fn build(key: [u8; 32], index: usize) -> Professional {
         auth_modes,
         other_ids: Vec::new(),
         exercices: vec![exercice],
+        scenario: None,
     }
 }
 

@@ -62,6 +62,11 @@ pub struct Professional {
     pub other_ids: Vec<OtherId>,
     #[serde(default)]
     pub exercices: Vec<Exercice>,
+    /// psc-mock only, never in a claim: what this professional does with
+    /// CIBA requests and logins when no scenario speaks for them (one who
+    /// always refuses, one who never answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<crate::scenarios::Outcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -68,6 +68,9 @@ pub(super) fn validate(p: &Professional) -> Vec<Problem> {
     for (i, exercice) in p.exercices.iter().enumerate() {
         c.exercice(i, exercice);
     }
+    if let Some(Err(why)) = p.scenario.as_ref().map(|s| s.validate_shape()) {
+        c.fail(At::Top, "scenario", why);
+    }
     c.problems
 }
 
@@ -420,6 +423,7 @@ mod tests {
                 ],
                 ..Exercice::default()
             }],
+            scenario: None,
         }
     }
 

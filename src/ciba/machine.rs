@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::Action;
+use super::{Action, Approval};
 use crate::annuaire::AuthMode;
 use crate::clock::later;
 
@@ -60,6 +60,9 @@ pub struct CibaRequest {
     decision: Option<(Action, SystemTime)>,
     #[serde(skip)]
     redeemed: bool,
+    /// Who the tokens are for, and extra claims, once approved.
+    #[serde(flatten)]
+    pub approval: Approval,
 }
 
 /// Why a poll gets no tokens. Mapped to OAuth errors by the token endpoint.
@@ -89,6 +92,7 @@ impl CibaRequest {
             last_poll: None,
             decision: None,
             redeemed: false,
+            approval: Approval::default(),
         }
     }
 
@@ -105,7 +109,7 @@ impl CibaRequest {
                 Action::Approve => Status::Approved,
                 Action::Deny => Status::Denied,
                 Action::Expire => Status::Expired,
-                Action::Pending => Status::Pending,
+                Action::Never => Status::Pending,
             },
             _ => Status::Pending,
         }

@@ -3,13 +3,14 @@
 //! play the professional's CPS card or e-CPS app.
 
 mod machine;
-mod scenarios;
 mod store;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub use machine::{CibaRequest, NewRequest, PollError, Status};
-pub use scenarios::{Scenario, Scenarios};
 pub use store::{CibaStore, PollOutcome, StoreError};
 
 /// What the professional does with a request.
@@ -22,6 +23,29 @@ pub enum Action {
     Deny,
     /// Never answers, and the request expires now: `expired_token`.
     Expire,
-    /// Does nothing (yet): polls get `authorization_pending`.
-    Pending,
+    /// Does nothing (yet), maybe ever: polls get `authorization_pending`
+    /// until the request expires. Also accepted as `pending`.
+    #[serde(alias = "pending")]
+    Never,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Deny => "deny",
+            Self::Expire => "expire",
+            Self::Never => "never",
+        }
+    }
+}
+
+/// What an approval carries besides the decision (from a scenario, or the
+/// control API): tokens for another professional, or extra claims.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Approval {
+    #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
+    pub as_id_nat: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Arc<Map<String, Value>>>,
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use dashmap::DashMap;
 
-use super::Action;
+use super::{Action, Approval};
 use super::machine::{CibaRequest, NewRequest, PollError, Status};
 use crate::clock::later;
 use crate::keys::random_id;
@@ -50,11 +50,13 @@ impl CibaStore {
         }
     }
 
-    /// Stores a new request; `schedule` is the scripted answer, if any.
+    /// Stores a new request; `schedule` is the scripted answer, if any, and
+    /// `approval` what an approval carries.
     pub fn create(
         &self,
         params: NewRequest,
         schedule: Option<(Action, SystemTime)>,
+        approval: Approval,
         now: SystemTime,
     ) -> Result<CibaRequest, StoreError> {
         if self.requests.len() >= self.cap {
@@ -67,6 +69,7 @@ impl CibaStore {
         if let Some((action, due)) = schedule {
             request.schedule(action, due);
         }
+        request.approval = approval;
         self.requests
             .insert(request.auth_req_id.clone(), request.clone());
         Ok(request)
@@ -95,6 +98,7 @@ impl CibaStore {
         &self,
         auth_req_id: &str,
         action: Action,
+        approval: Option<Approval>,
         now: SystemTime,
     ) -> Result<CibaRequest, StoreError> {
         let mut request = self
@@ -104,6 +108,9 @@ impl CibaStore {
         request
             .decide(action, now)
             .map_err(StoreError::NotPending)?;
+        if let Some(approval) = approval {
+            request.approval = approval;
+        }
         Ok(request.clone())
     }
 
@@ -167,14 +174,14 @@ mod tests {
     #[test]
     fn the_cap_is_enforced_and_purging_makes_room() {
         let store = CibaStore::new(2, Duration::from_secs(10));
-        store.create(params(), None, t0()).unwrap();
-        store.create(params(), None, t0()).unwrap();
+        store.create(params(), None, Approval::default(), t0()).unwrap();
+        store.create(params(), None, Approval::default(), t0()).unwrap();
         assert_eq!(
-            store.create(params(), None, t0()).unwrap_err(),
+            store.create(params(), None, Approval::default(), t0()).unwrap_err(),
             StoreError::Full { cap: 2 }
         );
         let later = t0() + Duration::from_secs(131);
-        assert!(store.create(params(), None, later).is_ok());
+        assert!(store.create(params(), None, Approval::default(), later).is_ok());
         assert_eq!(store.len(), 1);
     }
 
@@ -182,7 +189,7 @@ mod tests {
     fn a_redeemed_request_leaves_the_store() {
         let store = CibaStore::new(10, Duration::from_secs(10));
         let r = store
-            .create(params(), Some((Action::Approve, t0())), t0())
+            .create(params(), Some((Action::Approve, t0())), Approval::default(), t0())
             .unwrap();
         assert!(matches!(
             store.poll(&r.auth_req_id, "app", t0()),
@@ -204,7 +211,7 @@ mod tests {
             ..params()
         };
         let r = store
-            .create(no_interval, Some((Action::Approve, t0())), t0())
+            .create(no_interval, Some((Action::Approve, t0())), Approval::default(), t0())
             .unwrap();
         let handles: Vec<_> = (0..8)
             .map(|_| {

@@ -1,14 +1,17 @@
 //! `/mock/ciba/requests`: list the CIBA requests and answer them as the
 //! professional would.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::ControlError;
 use crate::ciba::{Action, CibaRequest, Status, StoreError};
 use crate::clock::unix_seconds;
+use crate::scenarios::Outcome;
 use crate::state::AppState;
 
 /// A request as the control API shows it.
@@ -109,10 +112,23 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(RequestView::new(request, &state, now)))
 }
 
-/// `POST /mock/ciba/requests/{auth_req_id}/{approve|deny|expire}`.
+/// What an approval through the control API may carry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// Tokens for this professional (idNat) instead.
+    #[serde(rename = "as")]
+    as_id_nat: Option<String>,
+    /// Claims added to (or replacing those of) the tokens and userinfo.
+    claims: Option<Arc<Map<String, Value>>>,
+}
+
+/// `POST /mock/ciba/requests/{auth_req_id}/{approve|deny|expire}`; an
+/// approval may have a body `{"as": idNat, "claims": {…}}`.
 pub async fn decide(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ControlError> {
     let (auth_req_id, action) = path.into_inner();
     let action = match action.as_str() {
@@ -125,10 +141,31 @@ pub async fn decide(
             )));
         }
     };
+    let approval = match super::body::parse_optional::<ApproveBody>(payload).await? {
+        None => None,
+        Some(_) if action != Action::Approve => {
+            return Err(ControlError::BadRequest(format!(
+                "only an approval takes a body ({{\"as\": …, \"claims\": …}}), not {}",
+                action.as_str()
+            )));
+        }
+        Some(body) => {
+            let outcome = Outcome {
+                action,
+                after_ms: 0,
+                as_id_nat: body.as_id_nat,
+                claims: body.claims,
+            };
+            outcome
+                .validate(&state.annuaire)
+                .map_err(ControlError::BadRequest)?;
+            Some(outcome.approval())
+        }
+    };
     let now = state.clock.now();
     let request = state
         .ciba
-        .decide(&auth_req_id, action, now)
+        .decide(&auth_req_id, action, approval, now)
         .map_err(|e| match e {
             StoreError::Unknown(_) => ControlError::NotFound(e.to_string()),
             StoreError::NotPending(_) | StoreError::Full { .. } => {

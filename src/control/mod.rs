@@ -5,9 +5,16 @@
 //! [`ControlError`]s, rendered here with the same `error` /
 //! `error_description` shape as the protocol's.
 
+mod access;
+mod body;
 mod ciba;
+mod faults;
 mod identities;
+mod journal;
 mod misc;
+mod scenarios;
+
+pub use access::ControlToken;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
@@ -25,6 +32,8 @@ pub enum ControlError {
     BadRequest(String),
     #[error("{0}")]
     Full(String),
+    #[error("{0}")]
+    Unauthorized(String),
 }
 
 #[derive(Serialize)]
@@ -40,6 +49,7 @@ impl ResponseError for ControlError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -49,8 +59,16 @@ impl ResponseError for ControlError {
             Self::Conflict(_) => "conflict",
             Self::BadRequest(_) => "invalid_request",
             Self::Full(_) => "temporarily_unavailable",
+            Self::Unauthorized(_) => "invalid_token",
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::Unauthorized(_) = self {
+            response.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"psc-mock-control\"",
+            ));
+        }
+        response.json(ErrorBody {
             error,
             error_description: &self.to_string(),
         })
@@ -71,6 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .error_handler(|err, _| ControlError::BadRequest(err.to_string()).into());
     cfg.service(
         web::scope("/mock")
+            .wrap(actix_web::middleware::from_fn(access::guard))
             .app_data(json)
             .app_data(path)
             .app_data(query)
@@ -81,11 +100,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 resource("/ciba/requests/{auth_req_id}/{action}")
                     .route(web::post().to(ciba::decide)),
             )
-            .service(resource("/scenarios").route(web::get().to(misc::list_scenarios)))
             .service(
-                resource("/scenarios/{login_hint:.+}")
-                    .route(web::put().to(misc::put_scenario))
-                    .route(web::delete().to(misc::delete_scenario)),
+                resource("/scenarios")
+                    .route(web::get().to(scenarios::list))
+                    .route(web::post().to(scenarios::create))
+                    .route(web::delete().to(scenarios::delete_all)),
+            )
+            // Ids default to idNats, which may contain a '/'.
+            .service(
+                resource("/scenarios/{id:.+}")
+                    .route(web::get().to(scenarios::get))
+                    .route(web::put().to(scenarios::put))
+                    .route(web::delete().to(scenarios::delete)),
+            )
+            .service(
+                resource("/faults")
+                    .route(web::get().to(faults::list))
+                    .route(web::post().to(faults::create))
+                    .route(web::delete().to(faults::delete_all)),
+            )
+            .service(
+                resource("/faults/{id:.+}")
+                    .route(web::get().to(faults::get))
+                    .route(web::delete().to(faults::delete)),
+            )
+            .service(
+                resource("/journal")
+                    .route(web::get().to(journal::list))
+                    .route(web::delete().to(journal::clear)),
             )
             .service(
                 resource("/identities")

@@ -18,6 +18,7 @@ use crate::annuaire::{AuthMode, Professional};
 use crate::ciba::{NewRequest, StoreError};
 use crate::error::OAuthError;
 use crate::form::Form;
+use crate::scenarios::Facts;
 use crate::state::AppState;
 use crate::tls::ClientCert;
 
@@ -85,15 +86,23 @@ pub async fn post(
         expires_in,
         interval: Duration::from_secs(state.ciba_settings.interval_s),
     };
-    let schedule = state.scenarios.for_login_hint(login_hint).schedule(now);
+    let facts = Facts {
+        client_id: Some(&params.client_id),
+        login_hint: Some(login_hint),
+        channel: Some(channel.as_str()),
+        binding_message: params.binding_message.as_deref(),
+    };
+    let outcome = state
+        .scenarios
+        .outcome(&facts, professional.scenario.as_ref());
     let request = state
         .ciba
-        .create(params, schedule, now)
+        .create(params, outcome.schedule(now), outcome.approval(), now)
         .map_err(|e| match e {
             StoreError::Full { .. } => OAuthError::TemporarilyUnavailable(e.to_string()),
             other => OAuthError::ServerError(other.to_string()),
         })?;
-    tracing::info!(auth_req_id = %request.auth_req_id, login_hint, channel = channel.as_str(), "CIBA request created");
+    tracing::info!(auth_req_id = %request.auth_req_id, login_hint, channel = channel.as_str(), outcome = outcome.action.as_str(), after_ms = outcome.after_ms, "CIBA request created");
     Ok(HttpResponse::Ok().json(Acknowledgement {
         auth_req_id: request.auth_req_id,
         expires_in: expires_in.as_secs(),

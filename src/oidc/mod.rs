@@ -30,11 +30,70 @@ pub const INTROSPECT: &str = "/protocol/openid-connect/token/introspect";
 pub const REVOKE: &str = "/protocol/openid-connect/revoke";
 pub const LOGOUT: &str = "/protocol/openid-connect/logout";
 
+/// The endpoints by name, as faults and the journal designate them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// Any endpoint (faults only).
+    #[serde(rename = "*")]
+    Any,
+    Discovery,
+    Jwks,
+    BcAuthorize,
+    Token,
+    Userinfo,
+    Authorize,
+    Login,
+    Introspect,
+    Revoke,
+    Logout,
+}
+
+impl Endpoint {
+    /// The endpoint a request path (under the issuer) is for.
+    pub fn of_path(path: &str) -> Option<Self> {
+        let table = [
+            (DISCOVERY, Self::Discovery),
+            (WALLET_DISCOVERY, Self::Discovery),
+            (JWKS, Self::Jwks),
+            (BC_AUTHORIZE, Self::BcAuthorize),
+            (TOKEN, Self::Token),
+            (INTROSPECT, Self::Introspect),
+            (REVOKE, Self::Revoke),
+            (LOGOUT, Self::Logout),
+            (USERINFO, Self::Userinfo),
+            (AUTHORIZE, Self::Authorize),
+            (authorize::LOGIN_PATH, Self::Login),
+        ];
+        table
+            .into_iter()
+            .find(|(suffix, _)| path.ends_with(suffix))
+            .map(|(_, endpoint)| endpoint)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Any => "*",
+            Self::Discovery => "discovery",
+            Self::Jwks => "jwks",
+            Self::BcAuthorize => "bc_authorize",
+            Self::Token => "token",
+            Self::Userinfo => "userinfo",
+            Self::Authorize => "authorize",
+            Self::Login => "login",
+            Self::Introspect => "introspect",
+            Self::Revoke => "revoke",
+            Self::Logout => "logout",
+        }
+    }
+}
+
 /// Mounts the endpoints under `/auth/realms/{realm}`.
 pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
         cfg.service(
             web::scope(&format!("/auth/realms/{realm}"))
+                .wrap(actix_web::middleware::from_fn(crate::journal::observe))
                 .service(resource(DISCOVERY).route(web::get().to(discovery::get)))
                 .service(resource(WALLET_DISCOVERY).route(web::get().to(discovery::get)))
                 .service(resource(JWKS).route(web::get().to(jwks::get)))

@@ -1,11 +1,12 @@
 //! `POST …/token`: authenticates the client, then hands the request to its
 //! grant (`grants/`). Answers carry `Cache-Control: no-store`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use super::authorization;
 use super::grants;
 use crate::error::OAuthError;
+use crate::faults::{FaultKind, tamper};
 use crate::form::Form;
 use crate::state::AppState;
 use crate::tls::ClientCert;
@@ -24,7 +25,7 @@ pub async fn post(
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("Missing form parameter: grant_type"))?;
-    let response = match grant_type {
+    let mut response = match grant_type {
         grants::CIBA => grants::ciba::redeem(&state, &auth, &form, now)?,
         grants::REFRESH => grants::refresh::redeem(&state, &auth, &form, now)?,
         grants::CODE => grants::code::redeem(&state, &auth, &form, now)?,
@@ -39,5 +40,11 @@ pub async fn post(
             )));
         }
     };
+    // A token fault (`/mock/faults`) re-signs the answer wrong.
+    let fault = req.extensions().get::<FaultKind>().cloned();
+    if let Some(fault) = fault {
+        tamper(&mut response, &fault, &state.tokens, now)
+            .map_err(|e| OAuthError::ServerError(format!("token fault failed: {e}")))?;
+    }
     Ok(super::no_store_json(response))
 }

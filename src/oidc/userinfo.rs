@@ -44,15 +44,14 @@ pub async fn handle(
             "the access token was revoked".into(),
         ));
     }
-    if state
+    let session = state
         .sessions
         .active(&claims.sid, state.clock.now())
-        .is_none()
-    {
-        return Err(OAuthError::InvalidToken(
-            "the session of this token has ended (logout, revocation or expiry)".into(),
-        ));
-    }
+        .ok_or_else(|| {
+            OAuthError::InvalidToken(
+                "the session of this token has ended (logout, revocation or expiry)".into(),
+            )
+        })?;
     if let Some(cnf) = &claims.cnf {
         match cert.0.as_deref() {
             None => {
@@ -76,6 +75,17 @@ pub async fn handle(
         ))
     })?;
     let body = professional.userinfo(ScopeSet::from_scope(&claims.scope), claims.auth_mode);
+    // Claims a scenario added to the session's tokens are added here too.
+    let body = match &session.claims {
+        None => serde_json::to_value(body),
+        Some(extra) => serde_json::to_value(body).map(|mut value| {
+            if let Some(map) = value.as_object_mut() {
+                map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            value
+        }),
+    }
+    .map_err(|e| OAuthError::ServerError(format!("userinfo could not be serialized: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(body))

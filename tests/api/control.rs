@@ -99,9 +99,10 @@ async fn scenarios_are_listed_validated_and_reset() {
     )
     .await;
     let list = app.control(Method::GET, "/mock/scenarios", None).await;
-    assert_eq!(list.body["default"]["action"], "pending");
-    assert_eq!(list.body["scenarios"][0]["login_hint"], PRO);
-    assert_eq!(list.body["scenarios"][0]["action"], "deny");
+    assert_eq!(list.body["default"]["action"], "never");
+    assert_eq!(list.body["scenarios"][0]["id"], PRO);
+    assert_eq!(list.body["scenarios"][0]["match"]["login_hint"], PRO);
+    assert_eq!(list.body["scenarios"][0]["always"]["action"], "deny");
 
     app.start_ciba(PRO).await;
     assert_eq!(

@@ -12,6 +12,7 @@ use crate::codeflow::Pending;
 use crate::form::Form;
 use crate::keys::random_id;
 use crate::login_page::{self, Candidate, LoginPage};
+use serde_json::{Map, Value};
 use crate::sessions::NewSession;
 use crate::state::AppState;
 
@@ -145,7 +146,7 @@ pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
             let Some(pending) = state.codeflow.finish(tx, now) else {
                 return error_response(&state, AuthorizeError::page("Demande expirée", EXPIRED));
             };
-            complete(&state, &pending, &professional, channel, now)
+            complete(&state, &pending, &professional, channel, None, now)
                 .unwrap_or_else(|e| error_response(&state, e))
         }
         _ => again("Validez ou refusez la connexion."),
@@ -159,6 +160,7 @@ pub(super) fn complete(
     pending: &Pending,
     professional: &Professional,
     channel: AuthMode,
+    claims: Option<Arc<Map<String, Value>>>,
     now: SystemTime,
 ) -> Result<HttpResponse, AuthorizeError> {
     let unavailable = |description: String| AuthorizeError::Redirect {
@@ -176,6 +178,7 @@ pub(super) fn complete(
             acr: pending.acr.clone(),
             auth_mode: channel,
             nonce: pending.nonce.clone(),
+            claims,
         },
         refresh_jti.clone(),
         now,

@@ -22,6 +22,7 @@ use crate::codeflow::{Challenge, ChallengeMethod, Pending, valid_verifier_syntax
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::login_page;
+use crate::scenarios::{Facts, Outcome};
 use crate::state::AppState;
 
 pub use login::{decide, search};
@@ -179,14 +180,25 @@ fn authorize(
     if let Some(hint) = pending.login_hint.as_deref()
         && let Some(professional) = state.annuaire.get(hint)
     {
-        match automatic(state, client.auto_login, hint) {
+        let outcome = automatic(state, client, hint, &professional);
+        match outcome.as_ref().map(|o| o.action) {
             Some(Action::Approve) => {
                 let channel = if professional.reachable_by(AuthMode::Mobile) {
                     AuthMode::Mobile
                 } else {
                     AuthMode::Card
                 };
-                return login::complete(state, &pending, &professional, channel, now);
+                let claims = outcome.as_ref().and_then(|o| o.claims.clone());
+                let professional = match outcome.as_ref().and_then(|o| o.as_id_nat.as_deref()) {
+                    Some(other) => state.annuaire.get(other).ok_or_else(|| {
+                        to_client.fail(
+                            "server_error",
+                            format!("the scenario approves as {other}, who left the annuaire"),
+                        )
+                    })?,
+                    None => professional,
+                };
+                return login::complete(state, &pending, &professional, channel, claims, now);
             }
             Some(Action::Deny) => {
                 return Err(to_client.fail(
@@ -212,13 +224,27 @@ fn authorize(
 }
 
 /// What the scripted professional does, if something decides without the
-/// page: a scenario for them, the client's `auto_login`, or a default that
-/// approves everyone (`--auto-approve-after-ms`).
-fn automatic(state: &AppState, auto_login: bool, login_hint: &str) -> Option<Action> {
-    let scenario = state.scenarios.for_login_hint(login_hint);
-    match scenario.action {
-        Action::Approve | Action::Deny => Some(scenario.action),
-        _ if auto_login => Some(Action::Approve),
+/// page: a scenario for them (or their own default), the client's
+/// `auto_login`, or a default that approves everyone
+/// (`--auto-approve-after-ms`). Delays do not apply here: the browser gets
+/// its answer at once. `expire` and `never` show the page.
+fn automatic(
+    state: &AppState,
+    client: &crate::clients::Client,
+    login_hint: &str,
+    professional: &crate::annuaire::Professional,
+) -> Option<Outcome> {
+    let facts = Facts {
+        client_id: Some(&client.client_id),
+        login_hint: Some(login_hint),
+        ..Facts::default()
+    };
+    let outcome = state
+        .scenarios
+        .outcome(&facts, professional.scenario.as_ref());
+    match outcome.action {
+        Action::Approve | Action::Deny => Some(outcome),
+        _ if client.auto_login => Some(Outcome::new(Action::Approve, 0)),
         _ => None,
     }
 }

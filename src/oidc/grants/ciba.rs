@@ -35,16 +35,23 @@ pub fn redeem(
         }
         PollOutcome::Refused(refusal) => return Err(refused(refusal)),
     };
-    let professional = super::professional_of(state, &request.login_hint)?;
+    // A scenario may approve as another professional than the one asked for.
+    let id_nat = request
+        .approval
+        .as_id_nat
+        .as_deref()
+        .unwrap_or(&request.login_hint);
+    let professional = super::professional_of(state, id_nat)?;
     let refresh_jti = random_id();
     let session = state.sessions.start(
         NewSession {
             client_id: client_id.to_owned(),
-            id_nat: request.login_hint.clone(),
+            id_nat: professional.id_nat.clone(),
             scope: request.scope.clone(),
             acr: request.acr.clone(),
             auth_mode: request.channel,
             nonce: None,
+            claims: request.approval.claims.clone(),
         },
         refresh_jti.clone(),
         now,

@@ -1,0 +1,64 @@
+//! Who may use the control plane: anyone (the default, as suits a test
+//! tool on a CI network), or whoever presents the control token
+//! (`--control-token`) as `Authorization: Bearer <token>`. The simulator
+//! page, opened by a browser that cannot set headers, also takes it as
+//! `?token=`. `/mock/health` stays open for health checks.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+
+use super::ControlError;
+
+/// The control token, as app data; empty means open.
+#[derive(Debug, Clone, Default)]
+pub struct ControlToken(pub String);
+
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let expected = req
+        .app_data::<web::Data<ControlToken>>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default();
+    if expected.is_empty() || req.path() == "/mock/health" {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let presented = presented(&req);
+    let valid = presented.as_deref().is_some_and(|p| {
+        aws_lc_rs::constant_time::verify_slices_are_equal(p.as_bytes(), expected.as_bytes()).is_ok()
+    });
+    if valid {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let why = if presented.is_some() {
+        "the control token presented is not the one the server was started with"
+    } else {
+        "the control API requires Authorization: Bearer <token> (the server was started with a control token)"
+    };
+    let answer = HttpResponse::from_error(ControlError::Unauthorized(why.into()));
+    Ok(req.into_response(answer))
+}
+
+/// The token sent in `Authorization: Bearer`, or as `?token=` to the page.
+fn presented(req: &ServiceRequest) -> Option<String> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    bearer.or_else(|| {
+        (req.path() == "/mock/ui")
+            .then(|| {
+                form_urlencoded::parse(req.query_string().as_bytes())
+                    .find(|(k, _)| k == "token")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .flatten()
+    })
+}

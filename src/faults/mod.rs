@@ -1,0 +1,433 @@
+//! Fault injection: PSC being slow, down, or handing out bad tokens.
+//!
+//! A [`Fault`] names an endpoint (or `*`), a [`Matcher`] over the request,
+//! and what goes wrong ([`FaultKind`]): latency, an error answer, a dropped
+//! connection, `slow_down` on a poll, or tokens signed with an unknown key,
+//! a bad signature or already expired. It applies to every matching
+//! request, to the next `count` of them, or to a `share` of them. The
+//! newest matching fault that fires wins; one fault per request.
+//!
+//! The request journal's middleware ([`crate::journal`]) picks the fault;
+//! token faults are applied to the token endpoint's answer by [`tamper`].
+
+mod tamper;
+
+use std::sync::{Mutex, MutexGuard};
+
+use actix_web::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::random_fraction;
+use crate::oidc::Endpoint;
+use crate::scenarios::{Facts, Matcher};
+
+pub use tamper::tamper;
+
+/// Longest injected latency: a minute.
+pub const MAX_LATENCY_MS: u64 = 60_000;
+/// Longest injected `error` code or description.
+const MAX_TEXT: usize = 512;
+
+/// What goes wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultKind {
+    /// The answer comes `ms` later (or a random time from `ms` to `max_ms`).
+    Latency {
+        ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_ms: Option<u64>,
+    },
+    /// An error answer instead of the real one. `error` defaults from the
+    /// status: 503 `temporarily_unavailable`, other 5xx `server_error`,
+    /// 4xx `invalid_request`; `status` defaults to 400, or 503 for
+    /// `temporarily_unavailable` and 500 for `server_error`.
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_description: Option<String>,
+    },
+    /// The connection is closed without an answer.
+    Drop,
+    /// The poll is answered `slow_down` (token endpoint).
+    SlowDown,
+    /// Tokens signed with a key absent from the JWKS, under its own `kid`.
+    UnknownKey,
+    /// Tokens whose signature does not verify under the advertised `kid`.
+    BadSignature,
+    /// Tokens that expired a minute ago.
+    ExpiredToken,
+}
+
+impl FaultKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Latency { .. } => "latency",
+            Self::Error { .. } => "error",
+            Self::Drop => "drop",
+            Self::SlowDown => "slow_down",
+            Self::UnknownKey => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::ExpiredToken => "expired_token",
+        }
+    }
+
+    fn affects_tokens(&self) -> bool {
+        matches!(
+            self,
+            Self::SlowDown | Self::UnknownKey | Self::BadSignature | Self::ExpiredToken
+        )
+    }
+
+    /// The status and OAuth error of an `error` fault, defaults applied.
+    pub fn answer(&self) -> Option<(StatusCode, String, String)> {
+        let Self::Error {
+            status,
+            error,
+            error_description,
+        } = self
+        else {
+            return None;
+        };
+        let status = match (status, error.as_deref()) {
+            (Some(s), _) => *s,
+            (None, Some("temporarily_unavailable")) => 503,
+            (None, Some("server_error")) => 500,
+            (None, _) => 400,
+        };
+        let error = error.clone().unwrap_or_else(|| {
+            match status {
+                503 => "temporarily_unavailable",
+                500..=599 => "server_error",
+                _ => "invalid_request",
+            }
+            .to_owned()
+        });
+        let description = error_description
+            .clone()
+            .unwrap_or_else(|| format!("injected fault: {error} ({status})"));
+        Some((
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            error,
+            description,
+        ))
+    }
+
+    /// The delay of a `latency` fault, drawn now.
+    pub fn latency_ms(&self) -> Option<u64> {
+        let Self::Latency { ms, max_ms } = self else {
+            return None;
+        };
+        Some(match max_ms {
+            Some(max) if max > ms => {
+                ms + ((max - ms + 1) as f64 * random_fraction()) as u64
+            }
+            _ => *ms,
+        })
+    }
+}
+
+/// One injected fault and when it applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Given by the caller, or `fault-N`.
+    #[serde(default)]
+    pub id: String,
+    /// Which endpoint (`token`, `bc_authorize`, …), or `*` for any.
+    #[serde(default = "any")]
+    pub endpoint: Endpoint,
+    #[serde(rename = "match", default)]
+    pub matcher: Matcher,
+    pub fault: FaultKind,
+    /// How many more matching requests it applies to (absent: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// The probability it applies to a matching request (absent: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+}
+
+fn any() -> Endpoint {
+    Endpoint::Any
+}
+
+impl Fault {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.id.chars().count() > 256 || self.id.chars().any(char::is_control) {
+            return Err("id must be at most 256 characters, without control characters".into());
+        }
+        if self.fault.affects_tokens() && self.endpoint != Endpoint::Token {
+            return Err(format!(
+                "a {:?} fault acts on the token endpoint's answer: set \"endpoint\": \"token\"",
+                self.fault.name()
+            ));
+        }
+        match &self.fault {
+            FaultKind::Latency { ms, max_ms } => {
+                let longest = max_ms.unwrap_or(*ms).max(*ms);
+                if longest > MAX_LATENCY_MS {
+                    return Err(format!(
+                        "latency of {longest} ms is more than a minute ({MAX_LATENCY_MS}); use \"drop\" for an endpoint that never answers"
+                    ));
+                }
+                if max_ms.is_some_and(|max| max < *ms) {
+                    return Err("max_ms is smaller than ms".into());
+                }
+            }
+            FaultKind::Error {
+                status,
+                error,
+                error_description,
+            } => {
+                if let Some(status) = status
+                    && !(400..=599).contains(status)
+                {
+                    return Err(format!("status {status} is not an error (400 to 599)"));
+                }
+                // RFC 6749 §5.2: error and description are %x20-21 / %x23-5B / %x5D-7E.
+                for (name, text) in [("error", error), ("error_description", error_description)] {
+                    if let Some(text) = text
+                        && (text.len() > MAX_TEXT
+                            || text.is_empty()
+                            || !text
+                                .bytes()
+                                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'))
+                    {
+                        return Err(format!(
+                            "{name} must be 1 to {MAX_TEXT} printable ASCII characters, without '\"' or '\\\\' (RFC 6749 §5.2)"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if self.count == Some(0) {
+            return Err("count must be at least 1 (omit it for every request)".into());
+        }
+        if let Some(share) = self.share
+            && !(share > 0.0 && share <= 1.0)
+        {
+            return Err(format!("share {share} must be in (0, 1]"));
+        }
+        Ok(())
+    }
+
+    fn applies_to(&self, endpoint: Endpoint, facts: &Facts<'_>) -> bool {
+        (self.endpoint == Endpoint::Any || self.endpoint == endpoint)
+            && self.matcher.matches(facts)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a fault with id {0:?} exists; DELETE it first, or choose another id")]
+    Exists(String),
+    #[error("too many faults ({0}); DELETE some or POST /mock/reset")]
+    Full(usize),
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    list: Vec<Fault>,
+    next_id: u64,
+}
+
+/// The faults in force, capped.
+#[derive(Debug)]
+pub struct Faults {
+    inner: Mutex<Inner>,
+    cap: usize,
+}
+
+impl Faults {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            cap,
+        }
+    }
+
+    /// Every change is one `Vec` operation, so a poisoned lock is used as is.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a validated fault.
+    pub fn add(&self, mut fault: Fault) -> Result<Fault, FaultError> {
+        let mut inner = self.lock();
+        if fault.id.is_empty() {
+            inner.next_id += 1;
+            fault.id = format!("fault-{}", inner.next_id);
+        }
+        if inner.list.iter().any(|f| f.id == fault.id) {
+            return Err(FaultError::Exists(fault.id));
+        }
+        if inner.list.len() >= self.cap {
+            return Err(FaultError::Full(self.cap));
+        }
+        inner.list.push(fault.clone());
+        Ok(fault)
+    }
+
+    /// The fault for this request, if one fires: the newest that matches
+    /// and wins its `share` draw. Its `count` is used up by one.
+    pub fn pick(&self, endpoint: Endpoint, facts: &Facts<'_>) -> Option<Fault> {
+        let mut inner = self.lock();
+        if inner.list.is_empty() {
+            return None;
+        }
+        let i = (0..inner.list.len()).rev().find(|&i| {
+            let f = &inner.list[i];
+            f.applies_to(endpoint, facts) && f.share.is_none_or(|p| random_fraction() < p)
+        })?;
+        let fault = &mut inner.list[i];
+        let fired = fault.clone();
+        match &mut fault.count {
+            Some(1) => {
+                inner.list.remove(i);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        Some(fired)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Fault> {
+        self.lock().list.iter().find(|f| f.id == id).cloned()
+    }
+
+    pub fn remove(&self, id: &str) -> Option<Fault> {
+        let mut inner = self.lock();
+        let i = inner.list.iter().position(|f| f.id == id)?;
+        Some(inner.list.remove(i))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().list.is_empty()
+    }
+
+    /// Every fault, oldest first.
+    pub fn list(&self) -> Vec<Fault> {
+        self.lock().list.clone()
+    }
+
+    pub fn replace_all(&self, faults: Vec<Fault>) {
+        self.lock().list = faults;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(json: &str) -> Fault {
+        let f: Fault = serde_json::from_str(json).unwrap();
+        f.validate().unwrap();
+        f
+    }
+
+    fn facts(client_id: &str) -> Facts<'_> {
+        Facts {
+            client_id: Some(client_id),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn a_counted_fault_fires_that_many_times() {
+        let faults = Faults::new(10);
+        faults
+            .add(fault(r#"{"endpoint": "token", "fault": {"type": "error", "status": 503}, "count": 2}"#))
+            .unwrap();
+        assert!(faults.pick(Endpoint::Userinfo, &facts("a")).is_none());
+        assert!(faults.pick(Endpoint::Token, &facts("a")).is_some());
+        assert!(faults.pick(Endpoint::Token, &facts("a")).is_some());
+        assert!(faults.pick(Endpoint::Token, &facts("a")).is_none());
+        assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn matchers_and_the_newest_fault_decide() {
+        let faults = Faults::new(10);
+        faults
+            .add(fault(r#"{"fault": {"type": "drop"}}"#))
+            .unwrap();
+        faults
+            .add(fault(r#"{"match": {"client_id": "b"}, "fault": {"type": "latency", "ms": 5}}"#))
+            .unwrap();
+        let pick = |c| faults.pick(Endpoint::Jwks, &facts(c)).map(|f| f.fault.name());
+        assert_eq!(pick("a"), Some("drop"));
+        assert_eq!(pick("b"), Some("latency"));
+    }
+
+    #[test]
+    fn a_share_fires_about_that_often() {
+        let faults = Faults::new(10);
+        faults
+            .add(fault(r#"{"fault": {"type": "drop"}, "share": 0.25}"#))
+            .unwrap();
+        let fired = (0..4000)
+            .filter(|_| faults.pick(Endpoint::Token, &facts("a")).is_some())
+            .count();
+        // 4000 draws at p = 0.25: mean 1000, standard deviation ~27.
+        assert!((850..1150).contains(&fired), "{fired}");
+    }
+
+    #[test]
+    fn error_answers_take_defaults_from_each_other() {
+        let answer = |json: &str| {
+            let (status, error, _) = fault(json).fault.answer().unwrap();
+            (status.as_u16(), error)
+        };
+        assert_eq!(
+            answer(r#"{"fault": {"type": "error", "status": 503}}"#),
+            (503, "temporarily_unavailable".into())
+        );
+        assert_eq!(
+            answer(r#"{"fault": {"type": "error", "status": 502}}"#),
+            (502, "server_error".into())
+        );
+        assert_eq!(
+            answer(r#"{"fault": {"type": "error", "error": "server_error"}}"#),
+            (500, "server_error".into())
+        );
+        assert_eq!(
+            answer(r#"{"fault": {"type": "error", "error": "invalid_client", "status": 401}}"#),
+            (401, "invalid_client".into())
+        );
+    }
+
+    #[test]
+    fn invalid_faults_say_why() {
+        let check = |json: &str| match serde_json::from_str::<Fault>(json) {
+            Ok(f) => f.validate().unwrap_err(),
+            Err(e) => e.to_string(),
+        };
+        assert!(check(r#"{"fault": {"type": "expired_token"}}"#).contains("\"endpoint\": \"token\""));
+        assert!(check(r#"{"fault": {"type": "latency", "ms": 60001}}"#).contains("more than a minute"));
+        assert!(check(r#"{"fault": {"type": "error", "status": 302}}"#).contains("not an error"));
+        assert!(check(r#"{"fault": {"type": "error", "error": "a\"b"}}"#).contains("RFC 6749"));
+        assert!(check(r#"{"fault": {"type": "drop"}, "share": 1.5}"#).contains("(0, 1]"));
+        assert!(check(r#"{"fault": {"type": "drop"}, "count": 0}"#).contains("at least 1"));
+        assert!(check(r#"{"fault": {"type": "boom"}}"#).contains("unknown variant `boom`"));
+        assert!(check(r#"{"endpoint": "tokens", "fault": {"type": "drop"}}"#).contains("unknown variant `tokens`"));
+    }
+
+    #[test]
+    fn random_latency_stays_in_its_range() {
+        let kind = FaultKind::Latency {
+            ms: 10,
+            max_ms: Some(20),
+        };
+        for _ in 0..1000 {
+            let ms = kind.latency_ms().unwrap();
+            assert!((10..=20).contains(&ms), "{ms}");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Token faults: the token endpoint's answer, re-signed wrong.
+//!
+//! The access and ID tokens are re-signed with a key absent from the JWKS
+//! (`unknown_key`), with such a key under the real `kid` (`bad_signature`),
+//! or with the real key but an `exp` a minute in the past
+//! (`expired_token`). The ID token's `at_hash` follows the new access token.
+//! The refresh token is left alone: a client that notices the fault can
+//! still refresh, as it would against a real issuer.
+
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::{Map, Value};
+
+use super::FaultKind;
+use crate::clock::unix_seconds;
+use crate::keys::{SigningKey, at_hash};
+use crate::tokens::{TokenIssuer, TokenResponse};
+
+/// How long ago an `expired_token` expired.
+const EXPIRED_AGO_S: u64 = 60;
+
+/// A key nobody knows, generated once per process, as PEM.
+fn rogue_pem() -> Result<&'static str, String> {
+    static PEM: OnceLock<Result<String, String>> = OnceLock::new();
+    PEM.get_or_init(|| {
+        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            .map(|pair| pair.serialize_pem())
+            .map_err(|e| format!("key generation failed: {e}"))
+    })
+    .as_deref()
+    .map_err(Clone::clone)
+}
+
+/// Applies a token fault to `response`; other faults leave it unchanged.
+pub fn tamper(
+    response: &mut TokenResponse,
+    fault: &FaultKind,
+    issuer: &TokenIssuer,
+    now: SystemTime,
+) -> Result<(), String> {
+    let rogue = || {
+        rogue_pem().and_then(|pem| SigningKey::from_pem(pem).map_err(|e| e.to_string()))
+    };
+    let (key, expire) = match fault {
+        FaultKind::UnknownKey => (Some(rogue()?), false),
+        FaultKind::BadSignature => (Some(rogue()?.impersonating(issuer.key.kid())), false),
+        FaultKind::ExpiredToken => (None, true),
+        _ => return Ok(()),
+    };
+    let key = key.as_ref().unwrap_or(&issuer.key);
+    let exp = unix_seconds(now).saturating_sub(EXPIRED_AGO_S);
+
+    let mut access = claims(&response.access_token)?;
+    let mut id = claims(&response.id_token)?;
+    if expire {
+        backdate(&mut access, exp);
+        backdate(&mut id, exp);
+        response.expires_in = 0;
+    }
+    response.access_token = key.sign(&access).map_err(|e| e.to_string())?;
+    id.insert("at_hash".into(), Value::String(at_hash(&response.access_token)));
+    response.id_token = key.sign(&id).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The claims of a JWT this server signed.
+fn claims(token: &str) -> Result<Map<String, Value>, String> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or("the token to tamper with is not a JWT")?;
+    let bytes = B64.decode(payload).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+/// Moves `iat` and `exp` back so that the token expired at `exp`, keeping
+/// its lifetime.
+fn backdate(claims: &mut Map<String, Value>, exp: u64) {
+    let number = |name: &str| claims.get(name).and_then(Value::as_u64).unwrap_or(0);
+    let lifetime = number("exp").saturating_sub(number("iat"));
+    claims.insert("exp".into(), exp.into());
+    claims.insert("iat".into(), exp.saturating_sub(lifetime).into());
+}

@@ -1,0 +1,280 @@
+//! The middleware around the OIDC endpoints: it reads the request's
+//! parameters (buffering the form body, then handing it on unchanged),
+//! injects the fault that matches if any, and records the request and its
+//! answer in the journal.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::{HttpMessage, HttpResponse};
+use futures_util::StreamExt;
+
+use super::{Entry, MASK, MASKED};
+use crate::error::OAuthError;
+use crate::faults::FaultKind;
+use crate::form::BodyLimit;
+use crate::oidc::Endpoint;
+use crate::scenarios::Facts;
+use crate::state::AppState;
+
+/// What the request said, before any handler looked at it.
+struct Seen {
+    params: Vec<(String, String)>,
+    basic_client_id: Option<String>,
+    authorization: Option<String>,
+    certificate_cn: Option<String>,
+}
+
+impl Seen {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The client_id the request claims: form, HTTP Basic, certificate CN.
+    fn client_id(&self) -> Option<&str> {
+        self.param("client_id")
+            .or(self.basic_client_id.as_deref())
+            .or(self.certificate_cn.as_deref())
+    }
+}
+
+pub async fn observe(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let started = Instant::now();
+    let at = state.clock.now();
+    let endpoint = Endpoint::of_path(req.path()).unwrap_or(Endpoint::Any);
+    let limit = req
+        .app_data::<web::Data<BodyLimit>>()
+        .map_or(64 * 1024, |l| l.0);
+
+    let body = if req.method() == Method::POST {
+        read_body(&mut req, limit).await
+    } else {
+        Ok(Bytes::new())
+    };
+    let seen = seen(&req, body.as_ref().map_or(&[][..], |b| &b[..]));
+    let mut fault = None;
+    let outcome = match body {
+        Err(refusal) => Err(HttpResponse::from_error(refusal)),
+        Ok(body) => {
+            req.set_payload(bytes_payload(body));
+            fault = pick_fault(&state, endpoint, &seen);
+            inject(&mut req, fault.as_ref()).await
+        }
+    };
+    let res = match outcome {
+        Err(answer) => req.into_response(answer),
+        Ok(()) => match next.call(req).await {
+            Ok(res) => res.map_into_boxed_body(),
+            Err(e) => return Err(e),
+        },
+    };
+
+    let (error, error_description) = oauth_error(res.response());
+    let entry = Entry {
+        seq: 0,
+        at_ms: at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        method: res.request().method().to_string(),
+        path: res.request().path().to_owned(),
+        endpoint,
+        client_id: seen.client_id().map(str::to_owned),
+        certificate_cn: seen.certificate_cn.clone(),
+        authorization: seen.authorization.clone(),
+        params: masked(&seen.params),
+        status: res.status().as_u16(),
+        error,
+        error_description,
+        fault: fault.as_ref().map(FaultKind::name),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    };
+    tracing::info!(
+        target: "psc_mock::journal",
+        method = %entry.method,
+        path = %entry.path,
+        client_id = entry.client_id.as_deref().unwrap_or("-"),
+        certificate_cn = entry.certificate_cn.as_deref().unwrap_or("-"),
+        status = entry.status,
+        error = entry.error.as_deref().unwrap_or("-"),
+        fault = entry.fault.unwrap_or("-"),
+        duration_ms = format_args!("{:.2}", entry.duration_ms),
+        "request",
+    );
+    state.journal.record(entry);
+    Ok(res)
+}
+
+/// The body, at most `limit` bytes (the form extractor's rule and error).
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, OAuthError> {
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            OAuthError::invalid_request(format!("the request body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(OAuthError::PayloadTooLarge(format!(
+                "the request body is larger than {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A payload that yields `body` again, for the handler's extractors.
+fn bytes_payload(body: Bytes) -> Payload {
+    type Boxed = std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
+    >;
+    let stream = futures_util::stream::once(async move { Ok(body) });
+    Payload::from(Box::pin(stream) as Boxed)
+}
+
+fn seen(req: &ServiceRequest, body: &[u8]) -> Seen {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let mut params: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    if is_form {
+        params.extend(form_urlencoded::parse(body).into_owned());
+    }
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let basic_client_id = header.and_then(|h| crate::clients::parse_basic(h).ok().map(|(id, _)| id));
+    let authorization = header.map(|h| {
+        let scheme = h.split(' ').next().unwrap_or_default();
+        match &basic_client_id {
+            Some(id) => format!("{scheme} {id}:{MASK}"),
+            None => format!("{scheme} {MASK}"),
+        }
+    });
+    let certificate_cn = crate::tls::client_cert(req.request())
+        .ok()
+        .and_then(|c| c.0)
+        .map(|c| c.describe_cn());
+    Seen {
+        params,
+        basic_client_id,
+        authorization,
+        certificate_cn,
+    }
+}
+
+fn masked(params: &[(String, String)]) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for (k, v) in params {
+        let value = if MASKED.contains(&k.as_str()) {
+            MASK.to_owned()
+        } else {
+            v.clone()
+        };
+        map.entry(k.clone()).or_insert(value);
+    }
+    map
+}
+
+/// The fault for this request. A token-endpoint poll is matched with the
+/// facts of its CIBA request (login_hint, channel, binding message).
+fn pick_fault(state: &AppState, endpoint: Endpoint, seen: &Seen) -> Option<FaultKind> {
+    if state.faults.is_empty() {
+        return None;
+    }
+    let request = seen
+        .param("auth_req_id")
+        .filter(|_| endpoint == Endpoint::Token)
+        .and_then(|id| state.ciba.get(id));
+    let channel = match (&request, endpoint) {
+        (Some(r), _) => Some(r.channel.as_str()),
+        (None, Endpoint::BcAuthorize) => Some(seen.param("channel").unwrap_or("MOBILE")),
+        (None, _) => seen.param("channel"),
+    };
+    let facts = Facts {
+        client_id: seen.client_id(),
+        login_hint: request
+            .as_ref()
+            .map(|r| r.login_hint.as_str())
+            .or(seen.param("login_hint")),
+        channel,
+        binding_message: request
+            .as_ref()
+            .and_then(|r| r.binding_message.as_deref())
+            .or(seen.param("binding_message")),
+    };
+    state.faults.pick(endpoint, &facts).map(|f| f.fault)
+}
+
+/// Applies a fault before the handler: waits, or answers instead of it
+/// (`Err`). Token faults are left in the request for the token endpoint.
+async fn inject(req: &mut ServiceRequest, fault: Option<&FaultKind>) -> Result<(), HttpResponse> {
+    let Some(fault) = fault else {
+        return Ok(());
+    };
+    if let Some(ms) = fault.latency_ms() {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        return Ok(());
+    }
+    if let Some((status, error, description)) = fault.answer() {
+        return Err(HttpResponse::from_error(OAuthError::Injected {
+            status,
+            error,
+            description,
+        }));
+    }
+    match fault {
+        FaultKind::Drop => Err(dropped()),
+        FaultKind::SlowDown => Err(HttpResponse::from_error(OAuthError::SlowDown(
+            "injected fault: slow_down; wait longer between polls".into(),
+        ))),
+        other => {
+            req.extensions_mut().insert(other.clone());
+            Ok(())
+        }
+    }
+}
+
+/// An answer whose body fails before its first byte: the server closes
+/// the connection without a response.
+fn dropped() -> HttpResponse {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected fault: connection dropped",
+        ))
+    });
+    HttpResponse::Ok().streaming(failing)
+}
+
+/// The OAuth `error` and description of an error answer, if it is one.
+fn oauth_error(res: &HttpResponse) -> (Option<String>, Option<String>) {
+    let Some(err) = res.error() else {
+        return (None, None);
+    };
+    match err.as_error::<OAuthError>() {
+        Some(e) => (Some(e.to_string()), Some(e.description().to_owned())),
+        None => (None, Some(err.to_string())),
+    }
+}

@@ -1,0 +1,196 @@
+//! Which requests a scenario or a fault applies to.
+//!
+//! A [`Matcher`] names up to four facts of a request (`login_hint`,
+//! `client_id`, `channel`, `binding_message`); each is either an exact
+//! string or `{"regex": "…"}`. Every fact named must match; an empty
+//! matcher matches everything. A fact the request does not carry (no
+//! `binding_message`, say) does not match a pattern that names it.
+
+use std::fmt;
+
+use regex::Regex;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// Longest pattern accepted, exact or regex.
+const MAX_PATTERN: usize = 1024;
+
+/// A string to compare with: exactly, or by regular expression (the
+/// `regex` crate's syntax, unanchored unless the pattern says `^…$`).
+#[derive(Clone)]
+pub enum Pattern {
+    Exact(String),
+    Regex(Regex),
+}
+
+impl Pattern {
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Self::Exact(s) => s == value,
+            Self::Regex(r) => r.is_match(value),
+        }
+    }
+
+    /// The exact value, if this pattern is one.
+    pub fn exact(&self) -> Option<&str> {
+        match self {
+            Self::Exact(s) => Some(s),
+            Self::Regex(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(s) => write!(f, "{s:?}"),
+            Self::Regex(r) => write!(f, "regex {:?}", r.as_str()),
+        }
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Exact(a), Self::Exact(b)) => a == b,
+            (Self::Regex(a), Self::Regex(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Exact(s) => serializer.serialize_str(s),
+            Self::Regex(r) => {
+                serde_json::json!({ "regex": r.as_str() }).serialize(serializer)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const EXPECTED: &str = "a string (exact match) or {\"regex\": \"…\"}";
+        let value = Value::deserialize(deserializer)?;
+        let text = match &value {
+            Value::String(s) => s,
+            Value::Object(map) if map.len() == 1 => match map.get("regex") {
+                Some(Value::String(s)) => s,
+                _ => return Err(D::Error::custom(format!("expected {EXPECTED}"))),
+            },
+            _ => return Err(D::Error::custom(format!("expected {EXPECTED}"))),
+        };
+        if text.len() > MAX_PATTERN {
+            return Err(D::Error::custom(format!(
+                "the pattern is longer than {MAX_PATTERN} bytes"
+            )));
+        }
+        if value.is_string() {
+            return Ok(Self::Exact(text.clone()));
+        }
+        Regex::new(text)
+            .map(Self::Regex)
+            .map_err(|e| D::Error::custom(format!("invalid regex {text:?}: {e}")))
+    }
+}
+
+/// The facts of a request that matchers look at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts<'a> {
+    pub client_id: Option<&'a str>,
+    pub login_hint: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub binding_message: Option<&'a str>,
+}
+
+/// What a scenario or fault applies to; every field named must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Matcher {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<Pattern>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Pattern>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Pattern>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding_message: Option<Pattern>,
+}
+
+impl Matcher {
+    /// Matches one professional exactly.
+    pub fn login_hint(login_hint: &str) -> Self {
+        Self {
+            login_hint: Some(Pattern::Exact(login_hint.to_owned())),
+            ..Self::default()
+        }
+    }
+
+    pub fn matches(&self, facts: &Facts<'_>) -> bool {
+        fn one(pattern: &Option<Pattern>, fact: Option<&str>) -> bool {
+            match pattern {
+                None => true,
+                Some(p) => fact.is_some_and(|v| p.matches(v)),
+            }
+        }
+        one(&self.login_hint, facts.login_hint)
+            && one(&self.client_id, facts.client_id)
+            && one(&self.channel, facts.channel)
+            && one(&self.binding_message, facts.binding_message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(json: &str) -> Result<Matcher, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn exact_and_regex_patterns_match_what_they_say() {
+        let m = matcher(r#"{"login_hint": "899700245667", "client_id": {"regex": "^app-"}}"#)
+            .unwrap();
+        let facts = Facts {
+            login_hint: Some("899700245667"),
+            client_id: Some("app-1"),
+            ..Facts::default()
+        };
+        assert!(m.matches(&facts));
+        assert!(!m.matches(&Facts {
+            client_id: Some("other"),
+            ..facts
+        }));
+        assert!(!m.matches(&Facts {
+            login_hint: Some("8997002456670"),
+            ..facts
+        }));
+    }
+
+    #[test]
+    fn a_missing_fact_does_not_match_a_named_pattern() {
+        let m = matcher(r#"{"binding_message": {"regex": ".*"}}"#).unwrap();
+        assert!(!m.matches(&Facts::default()));
+        assert!(Matcher::default().matches(&Facts::default()));
+    }
+
+    #[test]
+    fn bad_patterns_are_named() {
+        let e = matcher(r#"{"channel": {"regex": "("}}"#).unwrap_err();
+        assert!(e.contains("invalid regex \"(\""), "{e}");
+        let e = matcher(r#"{"channel": 3}"#).unwrap_err();
+        assert!(e.contains("a string (exact match)"), "{e}");
+        let e = matcher(r#"{"chanel": "CARD"}"#).unwrap_err();
+        assert!(e.contains("unknown field `chanel`"), "{e}");
+    }
+
+    #[test]
+    fn patterns_serialize_back_to_their_input() {
+        let json = r#"{"login_hint":"x","channel":{"regex":"^CARD$"}}"#;
+        assert_eq!(serde_json::to_string(&matcher(json).unwrap()).unwrap(), json);
+    }
+}
