@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use dashmap::DashMap;
 
-use super::{Action, Approval};
 use super::machine::{CibaRequest, NewRequest, PollError, Status};
+use super::{Action, Approval};
 use crate::clock::later;
 use crate::keys::random_id;
 
@@ -174,14 +174,24 @@ mod tests {
     #[test]
     fn the_cap_is_enforced_and_purging_makes_room() {
         let store = CibaStore::new(2, Duration::from_secs(10));
-        store.create(params(), None, Approval::default(), t0()).unwrap();
-        store.create(params(), None, Approval::default(), t0()).unwrap();
+        store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
+        store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
         assert_eq!(
-            store.create(params(), None, Approval::default(), t0()).unwrap_err(),
+            store
+                .create(params(), None, Approval::default(), t0())
+                .unwrap_err(),
             StoreError::Full { cap: 2 }
         );
         let later = t0() + Duration::from_secs(131);
-        assert!(store.create(params(), None, Approval::default(), later).is_ok());
+        assert!(
+            store
+                .create(params(), None, Approval::default(), later)
+                .is_ok()
+        );
         assert_eq!(store.len(), 1);
     }
 
@@ -189,7 +199,12 @@ mod tests {
     fn a_redeemed_request_leaves_the_store() {
         let store = CibaStore::new(10, Duration::from_secs(10));
         let r = store
-            .create(params(), Some((Action::Approve, t0())), Approval::default(), t0())
+            .create(
+                params(),
+                Some((Action::Approve, t0())),
+                Approval::default(),
+                t0(),
+            )
             .unwrap();
         assert!(matches!(
             store.poll(&r.auth_req_id, "app", t0()),
@@ -211,7 +226,12 @@ mod tests {
             ..params()
         };
         let r = store
-            .create(no_interval, Some((Action::Approve, t0())), Approval::default(), t0())
+            .create(
+                no_interval,
+                Some((Action::Approve, t0())),
+                Approval::default(),
+                t0(),
+            )
             .unwrap();
         let handles: Vec<_> = (0..8)
             .map(|_| {

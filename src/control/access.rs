@@ -25,14 +25,20 @@ pub async fn guard(
         .map(|t| t.0.clone())
         .unwrap_or_default();
     if expected.is_empty() || req.path() == "/mock/health" {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     }
     let presented = presented(&req);
     let valid = presented.as_deref().is_some_and(|p| {
         aws_lc_rs::constant_time::verify_slices_are_equal(p.as_bytes(), expected.as_bytes()).is_ok()
     });
     if valid {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     }
     let why = if presented.is_some() {
         "the control token presented is not the one the server was started with"

@@ -62,5 +62,7 @@ pub async fn delete_all(state: web::Data<AppState>) -> HttpResponse {
 }
 
 fn not_found(id: &str) -> ControlError {
-    ControlError::NotFound(format!("no fault with id {id:?} (GET /mock/faults lists them)"))
+    ControlError::NotFound(format!(
+        "no fault with id {id:?} (GET /mock/faults lists them)"
+    ))
 }

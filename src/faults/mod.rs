@@ -122,9 +122,7 @@ impl FaultKind {
             return None;
         };
         Some(match max_ms {
-            Some(max) if max > ms => {
-                ms + ((max - ms + 1) as f64 * random_fraction()) as u64
-            }
+            Some(max) if max > ms => ms + ((max - ms + 1) as f64 * random_fraction()) as u64,
             _ => *ms,
         })
     }
@@ -217,8 +215,7 @@ impl Fault {
     }
 
     fn applies_to(&self, endpoint: Endpoint, facts: &Facts<'_>) -> bool {
-        (self.endpoint == Endpoint::Any || self.endpoint == endpoint)
-            && self.matcher.matches(facts)
+        (self.endpoint == Endpoint::Any || self.endpoint == endpoint) && self.matcher.matches(facts)
     }
 }
 
@@ -343,7 +340,9 @@ mod tests {
     fn a_counted_fault_fires_that_many_times() {
         let faults = Faults::new(10);
         faults
-            .add(fault(r#"{"endpoint": "token", "fault": {"type": "error", "status": 503}, "count": 2}"#))
+            .add(fault(
+                r#"{"endpoint": "token", "fault": {"type": "error", "status": 503}, "count": 2}"#,
+            ))
             .unwrap();
         assert!(faults.pick(Endpoint::Userinfo, &facts("a")).is_none());
         assert!(faults.pick(Endpoint::Token, &facts("a")).is_some());
@@ -355,13 +354,17 @@ mod tests {
     #[test]
     fn matchers_and_the_newest_fault_decide() {
         let faults = Faults::new(10);
+        faults.add(fault(r#"{"fault": {"type": "drop"}}"#)).unwrap();
         faults
-            .add(fault(r#"{"fault": {"type": "drop"}}"#))
+            .add(fault(
+                r#"{"match": {"client_id": "b"}, "fault": {"type": "latency", "ms": 5}}"#,
+            ))
             .unwrap();
-        faults
-            .add(fault(r#"{"match": {"client_id": "b"}, "fault": {"type": "latency", "ms": 5}}"#))
-            .unwrap();
-        let pick = |c| faults.pick(Endpoint::Jwks, &facts(c)).map(|f| f.fault.name());
+        let pick = |c| {
+            faults
+                .pick(Endpoint::Jwks, &facts(c))
+                .map(|f| f.fault.name())
+        };
         assert_eq!(pick("a"), Some("drop"));
         assert_eq!(pick("b"), Some("latency"));
     }
@@ -409,14 +412,21 @@ mod tests {
             Ok(f) => f.validate().unwrap_err(),
             Err(e) => e.to_string(),
         };
-        assert!(check(r#"{"fault": {"type": "expired_token"}}"#).contains("\"endpoint\": \"token\""));
-        assert!(check(r#"{"fault": {"type": "latency", "ms": 60001}}"#).contains("more than a minute"));
+        assert!(
+            check(r#"{"fault": {"type": "expired_token"}}"#).contains("\"endpoint\": \"token\"")
+        );
+        assert!(
+            check(r#"{"fault": {"type": "latency", "ms": 60001}}"#).contains("more than a minute")
+        );
         assert!(check(r#"{"fault": {"type": "error", "status": 302}}"#).contains("not an error"));
         assert!(check(r#"{"fault": {"type": "error", "error": "a\"b"}}"#).contains("RFC 6749"));
         assert!(check(r#"{"fault": {"type": "drop"}, "share": 1.5}"#).contains("(0, 1]"));
         assert!(check(r#"{"fault": {"type": "drop"}, "count": 0}"#).contains("at least 1"));
         assert!(check(r#"{"fault": {"type": "boom"}}"#).contains("unknown variant `boom`"));
-        assert!(check(r#"{"endpoint": "tokens", "fault": {"type": "drop"}}"#).contains("unknown variant `tokens`"));
+        assert!(
+            check(r#"{"endpoint": "tokens", "fault": {"type": "drop"}}"#)
+                .contains("unknown variant `tokens`")
+        );
     }
 
     #[test]

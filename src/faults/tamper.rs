@@ -41,9 +41,7 @@ pub fn tamper(
     issuer: &TokenIssuer,
     now: SystemTime,
 ) -> Result<(), String> {
-    let rogue = || {
-        rogue_pem().and_then(|pem| SigningKey::from_pem(pem).map_err(|e| e.to_string()))
-    };
+    let rogue = || rogue_pem().and_then(|pem| SigningKey::from_pem(pem).map_err(|e| e.to_string()));
     let (key, expire) = match fault {
         FaultKind::UnknownKey => (Some(rogue()?), false),
         FaultKind::BadSignature => (Some(rogue()?.impersonating(issuer.key.kid())), false),
@@ -61,7 +59,10 @@ pub fn tamper(
         response.expires_in = 0;
     }
     response.access_token = key.sign(&access).map_err(|e| e.to_string())?;
-    id.insert("at_hash".into(), Value::String(at_hash(&response.access_token)));
+    id.insert(
+        "at_hash".into(),
+        Value::String(at_hash(&response.access_token)),
+    );
     response.id_token = key.sign(&id).map_err(|e| e.to_string())?;
     Ok(())
 }

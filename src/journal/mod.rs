@@ -54,6 +54,7 @@ pub struct Entry {
     pub authorization: Option<String>,
     /// Query and form parameters, secrets masked.
     pub params: BTreeMap<String, String>,
+    /// The answer's status; 0 when the connection was dropped (a fault).
     pub status: u16,
     pub error: Option<String>,
     pub error_description: Option<String>,
@@ -88,7 +89,8 @@ impl Filter {
             want.as_deref().is_none_or(|w| have == Some(w))
         }
         let param = |name: &str| e.params.get(name).map(String::as_str);
-        self.endpoint.is_none_or(|w| w == Endpoint::Any || w == e.endpoint)
+        self.endpoint
+            .is_none_or(|w| w == Endpoint::Any || w == e.endpoint)
             && self
                 .method
                 .as_deref()

@@ -51,7 +51,10 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     let started = Instant::now();
     let at = state.clock.now();
@@ -96,7 +99,11 @@ pub async fn observe(
         certificate_cn: seen.certificate_cn.clone(),
         authorization: seen.authorization.clone(),
         params: masked(&seen.params),
-        status: res.status().as_u16(),
+        // A dropped connection sent no answer at all.
+        status: match fault {
+            Some(FaultKind::Drop) => 0,
+            _ => res.status().as_u16(),
+        },
         error,
         error_description,
         fault: fault.as_ref().map(FaultKind::name),
@@ -164,7 +171,8 @@ fn seen(req: &ServiceRequest, body: &[u8]) -> Seen {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let basic_client_id = header.and_then(|h| crate::clients::parse_basic(h).ok().map(|(id, _)| id));
+    let basic_client_id =
+        header.and_then(|h| crate::clients::parse_basic(h).ok().map(|(id, _)| id));
     let authorization = header.map(|h| {
         let scheme = h.split(' ').next().unwrap_or_default();
         match &basic_client_id {
@@ -175,7 +183,7 @@ fn seen(req: &ServiceRequest, body: &[u8]) -> Seen {
     let certificate_cn = crate::tls::client_cert(req.request())
         .ok()
         .and_then(|c| c.0)
-        .map(|c| c.describe_cn());
+        .and_then(|c| c.common_name.clone());
     Seen {
         params,
         basic_client_id,

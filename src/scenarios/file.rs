@@ -62,9 +62,7 @@ impl ScriptFile {
         };
         let size = std::fs::metadata(path).map_err(read)?.len();
         if size > MAX_FILE_BYTES {
-            return Err(invalid(format!(
-                "{size} bytes; at most {MAX_FILE_BYTES}"
-            )));
+            return Err(invalid(format!("{size} bytes; at most {MAX_FILE_BYTES}")));
         }
         let text = std::fs::read_to_string(path).map_err(read)?;
         Self::parse(&text, annuaire).map_err(invalid)
@@ -132,7 +130,10 @@ mod tests {
     #[test]
     fn errors_name_the_path_of_the_value() {
         let e = parse(r#"{"scenarios": [{"always": {"action": "approuve"}}]}"#).unwrap_err();
-        assert!(e.starts_with("scenarios[0].always.action: unknown variant `approuve`"), "{e}");
+        assert!(
+            e.starts_with("scenarios[0].always.action: unknown variant `approuve`"),
+            "{e}"
+        );
         let e = parse(r#"{"faults": [{"fault": {"type": "latency", "ms": 99999}}]}"#).unwrap_err();
         assert!(e.starts_with("faults[0]: latency of 99999 ms"), "{e}");
         let e = parse(r#"{"scenario": []}"#).unwrap_err();

@@ -64,9 +64,7 @@ impl Serialize for Pattern {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Exact(s) => serializer.serialize_str(s),
-            Self::Regex(r) => {
-                serde_json::json!({ "regex": r.as_str() }).serialize(serializer)
-            }
+            Self::Regex(r) => serde_json::json!({ "regex": r.as_str() }).serialize(serializer),
         }
     }
 }
@@ -153,8 +151,8 @@ mod tests {
 
     #[test]
     fn exact_and_regex_patterns_match_what_they_say() {
-        let m = matcher(r#"{"login_hint": "899700245667", "client_id": {"regex": "^app-"}}"#)
-            .unwrap();
+        let m =
+            matcher(r#"{"login_hint": "899700245667", "client_id": {"regex": "^app-"}}"#).unwrap();
         let facts = Facts {
             login_hint: Some("899700245667"),
             client_id: Some("app-1"),
@@ -191,6 +189,9 @@ mod tests {
     #[test]
     fn patterns_serialize_back_to_their_input() {
         let json = r#"{"login_hint":"x","channel":{"regex":"^CARD$"}}"#;
-        assert_eq!(serde_json::to_string(&matcher(json).unwrap()).unwrap(), json);
+        assert_eq!(
+            serde_json::to_string(&matcher(json).unwrap()).unwrap(),
+            json
+        );
     }
 }

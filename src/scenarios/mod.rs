@@ -162,9 +162,7 @@ impl Scenario {
                 return Err("a scenario needs \"steps\" (a list of outcomes played in order) or \"always\" (one outcome for every matching request)".into());
             }
             (false, Some(_)) => {
-                return Err(
-                    "a scenario has either \"steps\" or \"always\", not both".into(),
-                );
+                return Err("a scenario has either \"steps\" or \"always\", not both".into());
             }
             _ => {}
         }
@@ -176,7 +174,9 @@ impl Scenario {
                 .map_err(|e| format!("steps[{i}]: {e}"))?;
         }
         if let Some(always) = &self.always {
-            always.validate(annuaire).map_err(|e| format!("always: {e}"))?;
+            always
+                .validate(annuaire)
+                .map_err(|e| format!("always: {e}"))?;
         }
         Ok(())
     }
@@ -255,10 +255,7 @@ impl Scenarios {
     /// The outcome of the newest matching scenario, if any.
     fn next(&self, facts: &Facts<'_>) -> Option<Outcome> {
         let mut inner = self.lock();
-        let i = inner
-            .list
-            .iter()
-            .rposition(|s| s.matcher.matches(facts))?;
+        let i = inner.list.iter().rposition(|s| s.matcher.matches(facts))?;
         let scenario = &mut inner.list[i];
         if let Some(always) = &scenario.always {
             return Some(always.clone());
@@ -328,7 +325,10 @@ mod tests {
         .unwrap();
         assert_eq!(s.outcome(&hint("b"), None).action, Action::Never);
         assert_eq!(s.outcome(&hint("a"), None).action, Action::Deny);
-        assert_eq!(s.outcome(&hint("a"), None), Outcome::new(Action::Approve, 5));
+        assert_eq!(
+            s.outcome(&hint("a"), None),
+            Outcome::new(Action::Approve, 5)
+        );
         assert_eq!(s.outcome(&hint("a"), None).action, Action::Never);
         assert!(s.list().is_empty(), "a used-up scenario is gone");
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{PRO, spawn_app};
+use crate::helpers::{Answer, PRO, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn requests_are_listed_with_their_status_and_can_be_filtered() {
@@ -191,4 +191,91 @@ async fn the_clock_can_be_moved_forward_to_expire_requests() {
     app.clock.advance(Duration::from_secs(301));
     let health = app.control(Method::GET, "/mock/health", None).await;
     assert_eq!(health.body["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_control_token_protects_the_control_plane_but_not_health() {
+    let app = spawn_app_with(|s| s.control.token = "s3cret".into()).await;
+    let http = crate::helpers::client(crate::helpers::Who::Nobody);
+    let scenarios = format!("{}/mock/scenarios", app.base);
+
+    let none = Answer::from(http.get(&scenarios).send().await.unwrap()).await;
+    let why = none.assert_error(401, "invalid_token");
+    assert!(why.contains("Authorization: Bearer"), "{why}");
+    assert_eq!(
+        none.headers["www-authenticate"],
+        "Bearer realm=\"psc-mock-control\""
+    );
+    let wrong = Answer::from(
+        http.get(&scenarios)
+            .bearer_auth("guess")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        wrong
+            .assert_error(401, "invalid_token")
+            .contains("not the one")
+    );
+    let right = http
+        .get(&scenarios)
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+
+    let health = http
+        .get(format!("{}/mock/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "health checks need no token");
+    // The protocol endpoints are not concerned.
+    assert_eq!(app.bc_authorize(PRO).await.status, 200);
+    // An approval without the token changes nothing.
+    let id = app.start_ciba(PRO).await;
+    let refused = app.approve(&id).await;
+    refused.assert_error(401, "invalid_token");
+    app.poll(&id)
+        .await
+        .assert_error(400, "authorization_pending");
+}
+
+#[tokio::test]
+async fn the_control_plane_can_move_to_its_own_listener() {
+    let mut settings = psc_mock::config::Settings::default();
+    settings.server.bind = "127.0.0.1:0".parse().unwrap();
+    settings.server.workers = 1;
+    settings.control.bind = Some("127.0.0.1:0".parse().unwrap());
+    let app = psc_mock::Application::build(settings).expect("builds");
+    let port = app.control_port().expect("a control listener");
+    let control = app.control_url();
+    assert_eq!(control, format!("http://127.0.0.1:{port}/mock"));
+    let main = format!("https://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+
+    let http = crate::helpers::client(crate::helpers::Who::Nobody);
+    let moved = Answer::from(
+        http.get(format!("{main}/mock/scenarios"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    moved.assert_error(404, "not_found");
+    let there = reqwest::get(format!("{control}/scenarios")).await.unwrap();
+    assert_eq!(there.status(), 200);
+    let discovery = http
+        .get(format!(
+            "{main}/auth/realms/esante-wallet/.well-known/openid-configuration"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(discovery.status(), 200);
+    handle.stop(false).await;
 }

@@ -144,6 +144,18 @@ impl TestApp {
         Answer::from(response).await
     }
 
+    /// POSTs a form as the second client (its certificate and secret).
+    pub async fn post_form_client2(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let response = client(Who::Client2)
+            .post(self.url(path))
+            .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        Answer::from(response).await
+    }
+
     /// bc-authorize for `login_hint` by the default client.
     pub async fn bc_authorize(&self, login_hint: &str) -> Answer {
         self.post_form(
@@ -219,4 +231,15 @@ impl TestApp {
             .expect("userinfo request");
         Answer::from(response).await
     }
+}
+
+/// The claims of a JWT, unverified (tests that check the signature do so
+/// with `tokens::verify_jsonwebtoken`).
+pub fn payload(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
 }

@@ -8,15 +8,18 @@ mod ciba; // the CIBA poll flow and its outcomes
 mod codeflow; // the authorization code flow with PKCE
 mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
+mod faults; // injected latency, errors, drops and bad tokens
 mod golden; // full claim documents compared with tests/golden/
 mod helpers; // spawn_app and HTTP clients with each test identity
 mod identities; // the annuaire through the control API
 mod interop; // a whole code flow driven by the openidconnect crate
 mod introspect; // introspection and revocation
+mod journal; // the request journal and its filters
 mod logout; // browser and server-side logout
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
 mod refresh; // the refresh-token grant, rotation and session lifetimes
+mod scenarios; // scripted professionals: matchers, steps, files, fixtures
 mod service; // the client_credentials grant
 mod tokens; // token shapes, verified with independent libraries
 mod userinfo; // userinfo and bearer token checks

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{CLIENT_ID, PRO, TestApp, Who, client, read_key_file, spawn_app};
 
-async fn jwks(app: &TestApp) -> JwkSet {
+pub async fn jwks(app: &TestApp) -> JwkSet {
     client(Who::Nobody)
         .get(app.url("/protocol/openid-connect/certs"))
         .send()
@@ -27,7 +27,7 @@ async fn jwks(app: &TestApp) -> JwkSet {
 }
 
 /// Verifies with jsonwebtoken, returns the claims.
-fn verify_jsonwebtoken(token: &str, jwks: &JwkSet, issuer: &str) -> Value {
+pub fn verify_jsonwebtoken(token: &str, jwks: &JwkSet, issuer: &str) -> Value {
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
     let kid = header.kid.expect("kid in header");

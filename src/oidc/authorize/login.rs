@@ -12,9 +12,9 @@ use crate::codeflow::Pending;
 use crate::form::Form;
 use crate::keys::random_id;
 use crate::login_page::{self, Candidate, LoginPage};
-use serde_json::{Map, Value};
 use crate::sessions::NewSession;
 use crate::state::AppState;
+use serde_json::{Map, Value};
 
 /// Most professionals listed on the page at once.
 const SHOWN: usize = 20;

@@ -1,0 +1,365 @@
+//! Scenarios: scripted professionals, matched on login_hint, client_id,
+//! channel and binding_message, from the control API, a file, or the
+//! fixtures.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PRO, TestApp, Who, payload, spawn_app, spawn_app_with};
+
+/// Another fixture professional, reachable by e-CPS and card.
+const OTHER: &str = "899700427885";
+/// Fixture professionals with a default behaviour.
+const REFUSES: &str = "899700900105";
+const NEVER_ANSWERS: &str = "899700900204";
+
+async fn bc(app: &TestApp, who: Who, form: &[(&str, &str)]) -> String {
+    let mut all = vec![("scope", "openid scope_all")];
+    all.extend_from_slice(form);
+    let path = "/protocol/openid-connect/ext/ciba/auth";
+    let ack = match who {
+        Who::Client2 => app.post_form_client2(path, &all).await,
+        _ => app.post_form(who, path, &all).await,
+    };
+    assert_eq!(ack.status, 200, "{}", ack.body);
+    ack.body["auth_req_id"].as_str().unwrap().to_owned()
+}
+
+async fn add(app: &TestApp, scenario: serde_json::Value) -> String {
+    let created = app
+        .control(Method::POST, "/mock/scenarios", Some(scenario))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    created.body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn steps_play_in_order_on_matching_requests_then_the_default_returns() {
+    let app = spawn_app().await;
+    add(
+        &app,
+        json!({
+            "match": {"login_hint": PRO, "binding_message": {"regex": "^4"}},
+            "steps": [{"action": "deny"}, {"action": "approve", "after_ms": 1500}]
+        }),
+    )
+    .await;
+    let hinted = [("login_hint", PRO), ("binding_message", "42")];
+
+    // A request the scenario does not match keeps the default (pending).
+    let unmatched = bc(
+        &app,
+        Who::Client,
+        &[("login_hint", PRO), ("binding_message", "17")],
+    )
+    .await;
+    app.poll(&unmatched)
+        .await
+        .assert_error(400, "authorization_pending");
+
+    let first = bc(&app, Who::Client, &hinted).await;
+    app.poll(&first).await.assert_error(400, "access_denied");
+
+    let second = bc(&app, Who::Client, &hinted).await;
+    app.poll(&second)
+        .await
+        .assert_error(400, "authorization_pending");
+    app.clock.advance(Duration::from_millis(1500));
+    let tokens = app.poll(&second).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+
+    let third = bc(&app, Who::Client, &hinted).await;
+    app.clock.advance(Duration::from_secs(5));
+    app.poll(&third)
+        .await
+        .assert_error(400, "authorization_pending");
+    let list = app.control(Method::GET, "/mock/scenarios", None).await;
+    assert_eq!(
+        list.body["scenarios"],
+        json!([]),
+        "used-up scenarios are gone"
+    );
+}
+
+#[tokio::test]
+async fn expire_and_never_outcomes() {
+    let app = spawn_app().await;
+    add(
+        &app,
+        json!({"match": {"login_hint": PRO}, "always": {"action": "expire", "after_ms": 1000}}),
+    )
+    .await;
+    add(
+        &app,
+        json!({"match": {"login_hint": OTHER}, "always": {"action": "never"}}),
+    )
+    .await;
+
+    let expiring = bc(&app, Who::Client, &[("login_hint", PRO)]).await;
+    app.poll(&expiring)
+        .await
+        .assert_error(400, "authorization_pending");
+    app.clock.advance(Duration::from_millis(1000));
+    app.poll(&expiring).await.assert_error(400, "expired_token");
+
+    let silent = bc(&app, Who::Client, &[("login_hint", OTHER)]).await;
+    app.clock.advance(Duration::from_secs(119));
+    app.poll(&silent)
+        .await
+        .assert_error(400, "authorization_pending");
+    app.clock.advance(Duration::from_secs(1));
+    app.poll(&silent).await.assert_error(400, "expired_token");
+}
+
+#[tokio::test]
+async fn matching_on_client_id_and_channel() {
+    let app = spawn_app().await;
+    add(
+        &app,
+        json!({"match": {"client_id": "psc-mock-client-2"}, "always": {"action": "deny"}}),
+    )
+    .await;
+    add(
+        &app,
+        json!({"match": {"channel": "CARD"}, "always": {"action": "approve"}}),
+    )
+    .await;
+
+    let by_client_2 = bc(&app, Who::Client2, &[("login_hint", PRO)]).await;
+    let answer = app
+        .post_form_client2(
+            "/protocol/openid-connect/token",
+            &[
+                ("grant_type", crate::helpers::CIBA_GRANT),
+                ("auth_req_id", &by_client_2),
+            ],
+        )
+        .await;
+    answer.assert_error(400, "access_denied");
+
+    let by_card = bc(
+        &app,
+        Who::Client,
+        &[("login_hint", PRO), ("channel", "CARD")],
+    )
+    .await;
+    assert_eq!(app.poll(&by_card).await.status, 200);
+    let by_phone = bc(&app, Who::Client, &[("login_hint", PRO)]).await;
+    app.poll(&by_phone)
+        .await
+        .assert_error(400, "authorization_pending");
+}
+
+#[tokio::test]
+async fn approve_as_another_professional_with_extra_claims() {
+    let app = spawn_app().await;
+    add(
+        &app,
+        json!({
+            "match": {"login_hint": PRO},
+            "steps": [{"action": "approve", "as": OTHER,
+                       "claims": {"acr": "eidas2", "x-test-case": "42"}}]
+        }),
+    )
+    .await;
+    let id = bc(&app, Who::Client, &[("login_hint", PRO)]).await;
+    let tokens = app.poll(&id).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let jwks = crate::tokens::jwks(&app).await;
+    for name in ["access_token", "id_token"] {
+        let claims = crate::tokens::verify_jsonwebtoken(
+            tokens.body[name].as_str().unwrap(),
+            &jwks,
+            &app.issuer,
+        );
+        assert_eq!(claims["SubjectNameID"], OTHER, "{name}");
+        assert_eq!(claims["acr"], "eidas2", "{name}: overridden");
+        assert_eq!(claims["x-test-case"], "42", "{name}: added");
+    }
+    let info = app
+        .userinfo(Who::Client, tokens.body["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert_eq!(info.body["SubjectNameID"], OTHER);
+    assert_eq!(info.body["x-test-case"], "42");
+
+    // The same through the control API, per request.
+    let id = bc(&app, Who::Client, &[("login_hint", PRO)]).await;
+    let approved = app
+        .control(
+            Method::POST,
+            &format!("/mock/ciba/requests/{id}/approve"),
+            Some(json!({"as": OTHER, "claims": {"x-by": "control"}})),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.body["as"], OTHER);
+    let tokens = app.poll(&id).await;
+    let access = payload(tokens.body["access_token"].as_str().unwrap());
+    assert_eq!(access["SubjectNameID"], OTHER);
+    assert_eq!(access["x-by"], "control");
+
+    let id = bc(&app, Who::Client, &[("login_hint", PRO)]).await;
+    let denied = app
+        .control(
+            Method::POST,
+            &format!("/mock/ciba/requests/{id}/deny"),
+            Some(json!({"as": OTHER})),
+        )
+        .await;
+    assert!(
+        denied
+            .assert_error(400, "invalid_request")
+            .contains("only an approval")
+    );
+    let unknown = app
+        .control(
+            Method::POST,
+            &format!("/mock/ciba/requests/{id}/approve"),
+            Some(json!({"as": "0"})),
+        )
+        .await;
+    assert!(
+        unknown
+            .assert_error(400, "invalid_request")
+            .contains("no professional")
+    );
+    app.poll(&id)
+        .await
+        .assert_error(400, "authorization_pending");
+}
+
+#[tokio::test]
+async fn fixture_professionals_carry_their_own_behaviour() {
+    let app = spawn_app().await;
+    let refused = bc(&app, Who::Client, &[("login_hint", REFUSES)]).await;
+    app.poll(&refused)
+        .await
+        .assert_error(400, "authorization_pending");
+    app.clock.advance(Duration::from_secs(2));
+    app.poll(&refused).await.assert_error(400, "access_denied");
+
+    let silent = bc(&app, Who::Client, &[("login_hint", NEVER_ANSWERS)]).await;
+    app.clock.advance(Duration::from_secs(60));
+    app.poll(&silent)
+        .await
+        .assert_error(400, "authorization_pending");
+
+    // A scenario takes precedence over the professional's own default.
+    app.control(
+        Method::PUT,
+        &format!("/mock/scenarios/{REFUSES}"),
+        Some(json!({"action": "approve"})),
+    )
+    .await;
+    let approved = bc(&app, Who::Client, &[("login_hint", REFUSES)]).await;
+    assert_eq!(app.poll(&approved).await.status, 200);
+}
+
+#[tokio::test]
+async fn scenarios_are_created_read_replaced_and_deleted() {
+    let app = spawn_app().await;
+    let id = add(&app, json!({"id": "mine", "always": {"action": "deny"}})).await;
+    assert_eq!(id, "mine");
+    let generated = add(&app, json!({"always": {"action": "deny"}})).await;
+    assert!(generated.starts_with("scenario-"), "{generated}");
+
+    let again = app
+        .control(
+            Method::POST,
+            "/mock/scenarios",
+            Some(json!({"id": "mine", "always": {"action": "deny"}})),
+        )
+        .await;
+    again.assert_error(409, "conflict");
+    let got = app.control(Method::GET, "/mock/scenarios/mine", None).await;
+    assert_eq!(got.body["always"]["action"], "deny");
+
+    let replaced = app
+        .control(
+            Method::PUT,
+            "/mock/scenarios/mine",
+            Some(json!({"match": {"login_hint": PRO}, "steps": [{"action": "approve"}]})),
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(replaced.body["steps"][0]["action"], "approve");
+
+    let bad = app
+        .control(
+            Method::POST,
+            "/mock/scenarios",
+            Some(json!({"steps": [{"action": "approuve"}]})),
+        )
+        .await;
+    let why = bad.assert_error(400, "invalid_request");
+    assert!(why.contains("steps[0].action"), "{why}");
+
+    assert_eq!(
+        app.control(Method::DELETE, "/mock/scenarios/mine", None)
+            .await
+            .status,
+        204
+    );
+    app.control(Method::DELETE, "/mock/scenarios/mine", None)
+        .await
+        .assert_error(404, "not_found");
+    assert_eq!(
+        app.control(Method::DELETE, "/mock/scenarios", None)
+            .await
+            .status,
+        204
+    );
+    let list = app.control(Method::GET, "/mock/scenarios", None).await;
+    assert_eq!(list.body["scenarios"], json!([]));
+}
+
+#[tokio::test]
+async fn a_scenario_file_is_loaded_at_start_and_restored_by_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenarios.json");
+    std::fs::write(
+        &path,
+        json!({
+            "scenarios": [{"id": "refuses", "match": {"login_hint": PRO}, "always": {"action": "deny"}}],
+            "faults": [{"id": "slow-jwks", "endpoint": "jwks", "fault": {"type": "latency", "ms": 1}}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let file = path.clone();
+    let app = spawn_app_with(move |s| s.control.scenarios_file = Some(file)).await;
+    let id = bc(&app, Who::Client, &[("login_hint", PRO)]).await;
+    app.poll(&id).await.assert_error(400, "access_denied");
+    let faults = app.control(Method::GET, "/mock/faults", None).await;
+    assert_eq!(faults.body[0]["id"], "slow-jwks");
+
+    app.control(Method::DELETE, "/mock/scenarios", None).await;
+    app.control(Method::DELETE, "/mock/faults", None).await;
+    assert_eq!(
+        app.control(Method::POST, "/mock/reset", None).await.status,
+        204
+    );
+    let list = app.control(Method::GET, "/mock/scenarios", None).await;
+    assert_eq!(list.body["scenarios"][0]["id"], "refuses");
+    let faults = app.control(Method::GET, "/mock/faults", None).await;
+    assert_eq!(faults.body[0]["id"], "slow-jwks");
+
+    // A broken file stops the start with the file and the path of the value.
+    std::fs::write(
+        &path,
+        r#"{"scenarios": [{"always": {"action": "approuve"}}]}"#,
+    )
+    .unwrap();
+    let mut settings = psc_mock::config::Settings::default();
+    settings.server.bind = "127.0.0.1:0".parse().unwrap();
+    settings.control.scenarios_file = Some(path.clone());
+    let err = psc_mock::Application::build(settings)
+        .err()
+        .expect("refused");
+    let message = err.to_string();
+    assert!(message.contains("scenarios.json"), "{message}");
+    assert!(message.contains("scenarios[0].always.action"), "{message}");
+}
