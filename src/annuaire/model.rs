@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How the professional authenticates: the CIBA `channel` (FACTS §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum AuthMode {
     /// The e-CPS phone app (PSC's default channel).
     #[serde(rename = "MOBILE")]

@@ -15,7 +15,7 @@ use crate::annuaire::AuthMode;
 use crate::clock::later;
 
 /// Where a request stands at a given instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pending,
@@ -38,7 +38,7 @@ pub struct NewRequest {
     pub interval: Duration,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CibaRequest {
     pub auth_req_id: String,
     pub client_id: String,
@@ -48,15 +48,20 @@ pub struct CibaRequest {
     pub binding_message: Option<String>,
     pub channel: AuthMode,
     #[serde(skip)]
+    #[schema(ignore)]
     pub created_at: SystemTime,
     #[serde(skip)]
+    #[schema(ignore)]
     pub expires_at: SystemTime,
     #[serde(skip)]
+    #[schema(ignore)]
     pub interval: Duration,
     #[serde(skip)]
+    #[schema(ignore)]
     last_poll: Option<SystemTime>,
     /// The professional's answer and when it takes effect.
     #[serde(skip)]
+    #[schema(ignore)]
     decision: Option<(Action, SystemTime)>,
     #[serde(skip)]
     redeemed: bool,

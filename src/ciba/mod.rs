@@ -14,7 +14,7 @@ pub use machine::{CibaRequest, NewRequest, PollError, Status};
 pub use store::{CibaStore, PollOutcome, StoreError};
 
 /// What the professional does with a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Confirms: the next poll gets tokens.
@@ -42,10 +42,11 @@ impl Action {
 
 /// What an approval carries besides the decision (from a scenario, or the
 /// control API): tokens for another professional, or extra claims.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Approval {
     #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
     pub as_id_nat: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub claims: Option<Arc<Map<String, Value>>>,
 }

@@ -29,7 +29,7 @@ pub const MAX_LATENCY_MS: u64 = 60_000;
 const MAX_TEXT: usize = 512;
 
 /// What goes wrong.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
     /// The answer comes `ms` later (or a random time from `ms` to `max_ms`).
@@ -129,7 +129,7 @@ impl FaultKind {
 }
 
 /// One injected fault and when it applies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Given by the caller, or `fault-N`.

@@ -38,7 +38,7 @@ pub const MASKED: [&str; 10] = [
 pub const MASK: &str = "***";
 
 /// One request and its answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// Position in the journal, from 1; `?since=N` asks for later ones.
     pub seq: u64,
@@ -59,13 +59,15 @@ pub struct Entry {
     pub error: Option<String>,
     pub error_description: Option<String>,
     /// The `type` of the fault injected into this request.
+    #[schema(value_type = Option<String>)]
     pub fault: Option<&'static str>,
     pub duration_ms: f64,
 }
 
 /// `GET /mock/journal` filters; every one given must match.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     pub endpoint: Option<Endpoint>,
     pub method: Option<String>,

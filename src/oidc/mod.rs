@@ -31,7 +31,9 @@ pub const REVOKE: &str = "/protocol/openid-connect/revoke";
 pub const LOGOUT: &str = "/protocol/openid-connect/logout";
 
 /// The endpoints by name, as faults and the journal designate them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     /// Any endpoint (faults only).

@@ -104,17 +104,30 @@ pub struct Facts<'a> {
     pub binding_message: Option<&'a str>,
 }
 
+/// A pattern as the API describes it: an exact string or `{"regex": …}`.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum PatternSchema {
+    Exact(String),
+    Regex { regex: String },
+}
+
 /// What a scenario or fault applies to; every field named must match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Matcher {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PatternSchema>)]
     pub login_hint: Option<Pattern>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PatternSchema>)]
     pub client_id: Option<Pattern>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PatternSchema>)]
     pub channel: Option<Pattern>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PatternSchema>)]
     pub binding_message: Option<Pattern>,
 }
 

@@ -40,7 +40,7 @@ const MAX_CLAIMS_BYTES: usize = 8 * 1024;
 const MAX_ID: usize = 256;
 
 /// One answer of the professional, and when it comes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Outcome {
     pub action: Action,
@@ -52,6 +52,7 @@ pub struct Outcome {
     /// Claims added to (or replacing those of) the access and ID tokens
     /// and the userinfo answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub claims: Option<Arc<Map<String, Value>>>,
 }
 
@@ -124,7 +125,7 @@ impl Outcome {
 }
 
 /// A scripted behaviour: which requests, and what happens to them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Given by the caller, or `scenario-N`.
@@ -134,6 +135,7 @@ pub struct Scenario {
     pub matcher: Matcher,
     /// Outcomes still to play, one per matching request.
     #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    #[schema(value_type = Vec<Outcome>)]
     pub steps: VecDeque<Outcome>,
     /// The outcome of every matching request (a sticky default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
