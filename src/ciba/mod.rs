@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use machine::{CibaRequest, NewRequest, PollError, Status};
 pub use scenarios::{Scenario, Scenarios};
-pub use store::{CibaStore, PollOutcome, StoreError};
+pub use store::{CibaStore, Finished, HISTORY_LEN, Outcome, PollOutcome, StoreError};
 
 /// What the professional does with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
