@@ -1,5 +1,5 @@
 //! `/mock/ciba/requests`: list the CIBA requests and answer them as the
-//! professional would.
+//! professional would; `/mock/ciba/recent`: the requests that have ended.
 
 use std::time::SystemTime;
 
@@ -7,7 +7,8 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::ControlError;
-use crate::ciba::{Action, CibaRequest, Status, StoreError};
+use crate::annuaire::AuthMode;
+use crate::ciba::{Action, CibaRequest, Finished, Outcome, Status, StoreError};
 use crate::clock::unix_seconds;
 use crate::state::AppState;
 
@@ -19,6 +20,8 @@ pub struct RequestView {
     status: Status,
     created_at: u64,
     expires_at: u64,
+    /// Seconds left before the expiry, on the mock's clock.
+    expires_in: u64,
     interval: u64,
     /// A scripted answer still to come: `{"action": "approve", "at": …}`.
     scheduled: Option<Scheduled>,
@@ -39,20 +42,29 @@ impl RequestView {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis()),
         });
-        let professional = state
-            .annuaire
-            .get(&request.login_hint)
-            .map(|p| format!("{} {}", p.prenom, p.nom));
+        let professional = professional_name(state, &request.login_hint);
         Self {
             status: request.status(now),
             created_at: unix_seconds(request.created_at),
             expires_at: unix_seconds(request.expires_at),
+            expires_in: request
+                .expires_at
+                .duration_since(now)
+                .map_or(0, |d| d.as_secs()),
             interval: request.interval.as_secs(),
             scheduled,
             professional,
             request,
         }
     }
+}
+
+/// "Prénom Nom" of the professional, if the annuaire knows them.
+fn professional_name(state: &AppState, login_hint: &str) -> Option<String> {
+    state
+        .annuaire
+        .get(login_hint)
+        .map(|p| format!("{} {}", p.prenom, p.nom))
 }
 
 #[derive(Deserialize)]
@@ -141,4 +153,43 @@ pub async fn decide(
         "CIBA request answered through the control API"
     );
     Ok(HttpResponse::Ok().json(RequestView::new(request, &state, now)))
+}
+
+/// A finished request as `GET /mock/ciba/recent` shows it.
+#[derive(Serialize)]
+struct FinishedView {
+    auth_req_id: String,
+    client_id: String,
+    login_hint: String,
+    binding_message: Option<String>,
+    channel: AuthMode,
+    outcome: Outcome,
+    professional: Option<String>,
+    /// Unix seconds, on the mock's clock.
+    finished_at: u64,
+}
+
+/// `GET /mock/ciba/recent`: the last finished requests, newest first.
+///
+/// Denied and expired requests join the history when they are purged,
+/// `ciba.keep_finished_s` after their expiry; the purge runs here first so
+/// that the answer does not wait for the background task.
+pub async fn recent(state: web::Data<AppState>) -> HttpResponse {
+    state.ciba.purge(state.clock.now());
+    let views: Vec<_> = state
+        .ciba
+        .recent()
+        .into_iter()
+        .map(|f: Finished| FinishedView {
+            professional: professional_name(&state, &f.login_hint),
+            finished_at: unix_seconds(f.finished_at),
+            auth_req_id: f.auth_req_id,
+            client_id: f.client_id,
+            login_hint: f.login_hint,
+            binding_message: f.binding_message,
+            channel: f.channel,
+            outcome: f.outcome,
+        })
+        .collect();
+    HttpResponse::Ok().json(views)
 }

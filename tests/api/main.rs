@@ -19,4 +19,5 @@ mod readme; // the README walkthrough, run as written
 mod refresh; // the refresh-token grant, rotation and session lifetimes
 mod service; // the client_credentials grant
 mod tokens; // token shapes, verified with independent libraries
+mod ui; // the e-CPS simulator page and the history of finished requests
 mod userinfo; // userinfo and bearer token checks
