@@ -246,6 +246,7 @@ fn print_banner(app: &Application) {
     };
     println!("  CIBA default   {approval}");
     println!("  control API    {base}/mock/ciba/requests");
+    println!("  e-CPS page     {base}/mock/ui");
     println!("ready: listening on {base}");
 }
 

@@ -210,7 +210,7 @@ impl CibaStore {
         let mut recent: Vec<_> = history.iter().rev().cloned().collect();
         // Stable: requests that ended at the same instant stay newest
         // recorded first.
-        recent.sort_by(|a, b| b.finished_at.cmp(&a.finished_at));
+        recent.sort_by_key(|f| std::cmp::Reverse(f.finished_at));
         recent
     }
 
