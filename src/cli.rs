@@ -271,7 +271,7 @@ fn print_banner(app: &Application) {
         "bearer token required"
     };
     println!("  control API    {control} ({protected})");
-    println!("  simulator      {control}/ui");
+    println!("  e-CPS page     {control}/ui");
     println!("ready: listening on {base}");
 }
 

@@ -120,6 +120,11 @@ impl CibaRequest {
         }
     }
 
+    /// When the professional's answer took (or takes) effect, if any.
+    pub fn answered_at(&self) -> Option<SystemTime> {
+        self.decision.map(|(_, due)| due)
+    }
+
     /// When a scheduled decision will take effect, if one is still to come.
     pub fn scheduled(&self, now: SystemTime) -> Option<(Action, SystemTime)> {
         self.decision.filter(|(_, due)| *due > now)
@@ -142,6 +147,16 @@ impl CibaRequest {
                 Ok(())
             }
             other => Err(other),
+        }
+    }
+
+    /// How a request that was never redeemed ended, and when: denied when
+    /// the professional refused before the expiry, expired otherwise (an
+    /// approval no poll collected expires too).
+    pub fn ending(&self) -> (Status, SystemTime) {
+        match self.decision {
+            Some((Action::Deny, due)) if due < self.expires_at => (Status::Denied, due),
+            _ => (Status::Expired, self.expires_at),
         }
     }
 
@@ -310,6 +325,22 @@ mod tests {
         assert_eq!(r.decide(Action::Approve, t(1)), Err(Status::Denied));
         let mut r = request();
         assert_eq!(r.decide(Action::Approve, t(200_000)), Err(Status::Expired));
+    }
+
+    #[test]
+    fn an_unredeemed_request_ends_denied_or_expired() {
+        let mut denied = request();
+        denied.decide(Action::Deny, t(3_000)).unwrap();
+        assert_eq!(denied.ending(), (Status::Denied, t(3_000)));
+        let mut approved = request();
+        approved.decide(Action::Approve, t(1_000)).unwrap();
+        assert_eq!(approved.ending(), (Status::Expired, t(120_000)));
+        let mut expired = request();
+        expired.decide(Action::Expire, t(2_000)).unwrap();
+        assert_eq!(expired.ending(), (Status::Expired, t(2_000)));
+        let mut late = request();
+        late.schedule(Action::Deny, t(500_000));
+        assert_eq!(late.ending(), (Status::Expired, t(120_000)));
     }
 
     #[test]

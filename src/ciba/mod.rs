@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use machine::{CibaRequest, NewRequest, PollError, Status};
-pub use store::{CibaStore, PollOutcome, StoreError};
+pub use store::{CibaStore, Ending, Finished, HISTORY_LEN, PollOutcome, StoreError};
 
 /// What the professional does with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

@@ -5,15 +5,68 @@
 //! of one `auth_req_id` get tokens once. Finished requests (denied,
 //! expired) are kept `keep_finished` past their expiry so that polls still
 //! see the outcome, then purged; the store never holds more than `cap`.
+//!
+//! Requests that leave the store (redeemed at a poll, or purged denied or
+//! expired) are remembered in a short history, the last [`HISTORY_LEN`],
+//! for the e-CPS simulator page and `GET /mock/ciba/recent`.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use dashmap::DashMap;
+use serde::Serialize;
 
 use super::machine::{CibaRequest, NewRequest, PollError, Status};
 use super::{Action, Approval};
+use crate::annuaire::AuthMode;
 use crate::clock::later;
 use crate::keys::random_id;
+
+/// How many finished requests the history keeps.
+pub const HISTORY_LEN: usize = 50;
+
+/// How a request left the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ending {
+    /// A poll got tokens.
+    Redeemed,
+    /// The professional refused; purged after the expiry.
+    Denied,
+    /// Nobody answered, or nobody collected the approval; purged after the
+    /// expiry.
+    Expired,
+    /// Approved, and the client has not polled yet (still in the store).
+    Approved,
+}
+
+/// A request that left the store, as the history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub auth_req_id: String,
+    pub client_id: String,
+    pub login_hint: String,
+    pub binding_message: Option<String>,
+    pub channel: AuthMode,
+    pub outcome: Ending,
+    /// When it ended: the redeeming poll, the refusal, or the expiry.
+    pub finished_at: SystemTime,
+}
+
+impl Finished {
+    fn of(request: &CibaRequest, outcome: Ending, finished_at: SystemTime) -> Self {
+        Self {
+            auth_req_id: request.auth_req_id.clone(),
+            client_id: request.client_id.clone(),
+            login_hint: request.login_hint.clone(),
+            binding_message: request.binding_message.clone(),
+            channel: request.channel,
+            outcome,
+            finished_at,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +92,8 @@ pub struct CibaStore {
     requests: DashMap<String, CibaRequest>,
     cap: usize,
     keep_finished: Duration,
+    /// The last [`HISTORY_LEN`] finished requests, oldest first.
+    history: Mutex<VecDeque<Finished>>,
 }
 
 impl CibaStore {
@@ -47,6 +102,7 @@ impl CibaStore {
             requests: DashMap::new(),
             cap,
             keep_finished,
+            history: Mutex::new(VecDeque::with_capacity(HISTORY_LEN)),
         }
     }
 
@@ -90,6 +146,9 @@ impl CibaStore {
                 }
             }
         });
+        if let PollOutcome::Redeemed(request) = &outcome {
+            self.remember([Finished::of(request, Ending::Redeemed, now)]);
+        }
         outcome
     }
 
@@ -125,17 +184,83 @@ impl CibaStore {
         all
     }
 
-    /// Drops requests past their expiry by more than `keep_finished`.
+    /// Drops requests past their expiry by more than `keep_finished`, and
+    /// remembers them as denied or expired.
     pub fn purge(&self, now: SystemTime) -> usize {
-        let before = self.requests.len();
         let keep = self.keep_finished;
-        self.requests
-            .retain(|_, r| r.status(now) != Status::Redeemed && now < later(r.expires_at, keep));
-        before.saturating_sub(self.requests.len())
+        let mut purged = Vec::new();
+        self.requests.retain(|_, r| {
+            let redeemed = r.status(now) == Status::Redeemed;
+            if !redeemed && now < later(r.expires_at, keep) {
+                return true;
+            }
+            // A redeemed request was remembered by its poll.
+            if !redeemed {
+                let (status, at) = r.ending();
+                let outcome = if status == Status::Denied {
+                    Ending::Denied
+                } else {
+                    Ending::Expired
+                };
+                purged.push(Finished::of(r, outcome, at));
+            }
+            false
+        });
+        let count = purged.len();
+        purged.sort_by_key(|f| f.finished_at);
+        self.remember(purged);
+        count
     }
 
+    /// The finished requests still remembered, newest first (by the time
+    /// they ended).
+    pub fn recent(&self) -> Vec<Finished> {
+        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        let mut recent: Vec<_> = history.iter().rev().cloned().collect();
+        // Stable: requests that ended at the same instant stay newest
+        // recorded first.
+        recent.sort_by_key(|f| std::cmp::Reverse(f.finished_at));
+        recent
+    }
+
+    fn remember(&self, finished: impl IntoIterator<Item = Finished>) {
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        for f in finished {
+            if history.len() >= HISTORY_LEN {
+                history.pop_front();
+            }
+            history.push_back(f);
+        }
+    }
+
+    /// Requests still in the store that have an answer (approved, denied,
+    /// expired), as the history will show them once they leave it.
+    pub fn answered(&self, now: SystemTime) -> Vec<Finished> {
+        self.requests
+            .iter()
+            .filter_map(|r| {
+                let ending = match r.status(now) {
+                    Status::Approved => Ending::Approved,
+                    Status::Denied => Ending::Denied,
+                    Status::Expired => Ending::Expired,
+                    Status::Pending | Status::Redeemed => return None,
+                };
+                let at = match ending {
+                    Ending::Expired => r.expires_at.min(now),
+                    _ => r.answered_at().unwrap_or(now),
+                };
+                Some(Finished::of(&r, ending, at))
+            })
+            .collect()
+    }
+
+    /// Forgets every request and the history.
     pub fn clear(&self) {
         self.requests.clear();
+        self.history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn len(&self) -> usize {
@@ -248,5 +373,110 @@ mod tests {
             .filter(|won| *won)
             .count();
         assert_eq!(redeemed, 1);
+        assert_eq!(store.recent().len(), 1, "one redemption, one history entry");
+    }
+
+    fn approved_and_redeemed(store: &CibaStore, at: SystemTime) -> String {
+        let r = store
+            .create(
+                params(),
+                Some((Action::Approve, at)),
+                Approval::default(),
+                at,
+            )
+            .unwrap();
+        assert!(matches!(
+            store.poll(&r.auth_req_id, "app", at),
+            PollOutcome::Redeemed(_)
+        ));
+        r.auth_req_id
+    }
+
+    #[test]
+    fn a_redemption_is_remembered_with_the_request_details() {
+        let store = CibaStore::new(10, Duration::from_secs(10));
+        let with_message = NewRequest {
+            binding_message: Some("42".into()),
+            channel: AuthMode::Card,
+            ..params()
+        };
+        let r = store
+            .create(
+                with_message,
+                Some((Action::Approve, t0())),
+                Approval::default(),
+                t0(),
+            )
+            .unwrap();
+        let at = t0() + Duration::from_secs(3);
+        store.poll(&r.auth_req_id, "app", at);
+        assert_eq!(
+            store.recent(),
+            vec![Finished {
+                auth_req_id: r.auth_req_id,
+                client_id: "app".into(),
+                login_hint: "899700245667".into(),
+                binding_message: Some("42".into()),
+                channel: AuthMode::Card,
+                outcome: Ending::Redeemed,
+                finished_at: at,
+            }]
+        );
+    }
+
+    #[test]
+    fn purged_requests_are_remembered_as_denied_or_expired_newest_first() {
+        let store = CibaStore::new(10, Duration::from_secs(10));
+        let denied = store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
+        let never = store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
+        let approved = store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
+        let deny_at = t0() + Duration::from_secs(5);
+        store
+            .decide(&denied.auth_req_id, Action::Deny, None, deny_at)
+            .unwrap();
+        store
+            .decide(&approved.auth_req_id, Action::Approve, None, deny_at)
+            .unwrap();
+        let redeemed = approved_and_redeemed(&store, t0() + Duration::from_secs(7));
+
+        // Not yet past expiry + keep_finished: nothing purged.
+        assert_eq!(store.purge(t0() + Duration::from_secs(129)), 0);
+        assert_eq!(store.recent().len(), 1);
+
+        assert_eq!(store.purge(t0() + Duration::from_secs(130)), 3);
+        let recent = store.recent();
+        let seen: Vec<_> = recent
+            .iter()
+            .map(|f| (f.auth_req_id.as_str(), f.outcome))
+            .collect();
+        let expiry = t0() + Duration::from_secs(120);
+        // The two expired ones ended at the same instant, in either order.
+        assert_eq!(seen.len(), 4);
+        assert!(seen[..2].contains(&(never.auth_req_id.as_str(), Ending::Expired)));
+        assert!(seen[..2].contains(&(approved.auth_req_id.as_str(), Ending::Expired)));
+        assert_eq!(seen[2], (redeemed.as_str(), Ending::Redeemed));
+        assert_eq!(seen[3], (denied.auth_req_id.as_str(), Ending::Denied));
+        assert_eq!(recent[0].finished_at, expiry);
+        assert_eq!(recent[3].finished_at, deny_at);
+    }
+
+    #[test]
+    fn the_history_keeps_the_last_fifty_and_clear_forgets_it() {
+        let store = CibaStore::new(100, Duration::from_secs(10));
+        let ids: Vec<_> = (0..60u64)
+            .map(|i| approved_and_redeemed(&store, t0() + Duration::from_secs(i)))
+            .collect();
+        let recent = store.recent();
+        assert_eq!(recent.len(), HISTORY_LEN);
+        assert_eq!(recent[0].auth_req_id, ids[59]);
+        assert_eq!(recent[HISTORY_LEN - 1].auth_req_id, ids[10]);
+        store.clear();
+        assert!(store.recent().is_empty());
     }
 }

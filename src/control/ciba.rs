@@ -1,5 +1,5 @@
 //! `/mock/ciba/requests`: list the CIBA requests and answer them as the
-//! professional would.
+//! professional would; `/mock/ciba/recent`: the requests that have ended.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ControlError;
-use crate::ciba::{Action, CibaRequest, Status, StoreError};
+use crate::annuaire::AuthMode;
+use crate::ciba::{Action, CibaRequest, Ending, Finished, Status, StoreError};
 use crate::clock::unix_seconds;
 use crate::scenarios::Outcome;
 use crate::state::AppState;
@@ -22,6 +23,8 @@ pub struct RequestView {
     status: Status,
     created_at: u64,
     expires_at: u64,
+    /// Seconds left before the expiry, on the mock's clock.
+    expires_in: u64,
     interval: u64,
     /// A scripted answer still to come: `{"action": "approve", "at": …}`.
     scheduled: Option<Scheduled>,
@@ -42,20 +45,29 @@ impl RequestView {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis()),
         });
-        let professional = state
-            .annuaire
-            .get(&request.login_hint)
-            .map(|p| format!("{} {}", p.prenom, p.nom));
+        let professional = professional_name(state, &request.login_hint);
         Self {
             status: request.status(now),
             created_at: unix_seconds(request.created_at),
             expires_at: unix_seconds(request.expires_at),
+            expires_in: request
+                .expires_at
+                .duration_since(now)
+                .map_or(0, |d| d.as_secs()),
             interval: request.interval.as_secs(),
             scheduled,
             professional,
             request,
         }
     }
+}
+
+/// "Prénom Nom" of the professional, if the annuaire knows them.
+fn professional_name(state: &AppState, login_hint: &str) -> Option<String> {
+    state
+        .annuaire
+        .get(login_hint)
+        .map(|p| format!("{} {}", p.prenom, p.nom))
 }
 
 #[derive(Deserialize)]
@@ -78,7 +90,7 @@ pub async fn list(
             serde_json::from_value::<Status>(serde_json::Value::String(s.to_owned())).map_err(
                 |_| {
                     ControlError::BadRequest(format!(
-                        "status {s:?} is not one of pending, approved, denied, expired"
+                        "status {s:?} is not one of pending, approved, denied, expired, redeemed"
                     ))
                 },
             )
@@ -178,4 +190,44 @@ pub async fn decide(
         "CIBA request answered through the control API"
     );
     Ok(HttpResponse::Ok().json(RequestView::new(request, &state, now)))
+}
+
+/// A finished request as `GET /mock/ciba/recent` shows it.
+#[derive(Serialize)]
+struct FinishedView {
+    auth_req_id: String,
+    client_id: String,
+    login_hint: String,
+    binding_message: Option<String>,
+    channel: AuthMode,
+    outcome: Ending,
+    professional: Option<String>,
+    /// Unix seconds, on the mock's clock.
+    finished_at: u64,
+}
+
+/// `GET /mock/ciba/recent`: the last answered requests, newest first:
+/// those still in the store with an answer (approved and not yet
+/// collected, denied, expired), then the history of those that left it
+/// (redeemed, or purged `ciba.keep_finished_s` after their expiry).
+pub async fn recent(state: web::Data<AppState>) -> HttpResponse {
+    let now = state.clock.now();
+    state.ciba.purge(now);
+    let mut answered = state.ciba.answered(now);
+    answered.sort_by_key(|f| std::cmp::Reverse(f.finished_at));
+    let views: Vec<_> = answered
+        .into_iter()
+        .chain(state.ciba.recent())
+        .map(|f: Finished| FinishedView {
+            professional: professional_name(&state, &f.login_hint),
+            finished_at: unix_seconds(f.finished_at),
+            auth_req_id: f.auth_req_id,
+            client_id: f.client_id,
+            login_hint: f.login_hint,
+            binding_message: f.binding_message,
+            channel: f.channel,
+            outcome: f.outcome,
+        })
+        .collect();
+    HttpResponse::Ok().json(views)
 }

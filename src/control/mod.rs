@@ -1,8 +1,9 @@
 //! The control API under `/mock/`: what plays the professional's CPS card or
 //! e-CPS app, and what lets a test steer the mock.
 //!
-//! JSON in and out, no client certificate needed. Its errors are
-//! [`ControlError`]s, rendered here with the same `error` /
+//! JSON in and out (but `/mock/ui`, the e-CPS simulator page: HTML, a
+//! browser front end to the same calls), no client certificate needed.
+//! Errors are [`ControlError`]s, rendered here with the same `error` /
 //! `error_description` shape as the protocol's.
 
 mod access;
@@ -13,6 +14,7 @@ mod identities;
 mod journal;
 mod misc;
 mod scenarios;
+mod ui;
 
 pub use access::ControlToken;
 
@@ -94,7 +96,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(path)
             .app_data(query)
             .service(resource("/health").route(web::get().to(misc::health)))
+            .service(resource("/ui").route(web::get().to(ui::page)))
             .service(resource("/ciba/requests").route(web::get().to(ciba::list)))
+            .service(resource("/ciba/recent").route(web::get().to(ciba::recent)))
             .service(resource("/ciba/requests/{auth_req_id}").route(web::get().to(ciba::get)))
             .service(
                 resource("/ciba/requests/{auth_req_id}/{action}")

@@ -1,9 +1,11 @@
-//! A real browser on the login page: headless Chromium, driven through
+//! A real browser on the mock's pages: headless Chromium, driven through
 //! chromedriver's WebDriver protocol (plain HTTP and JSON, spoken here with
-//! reqwest), runs a whole code flow with PKCE against the real server and
-//! keeps a screenshot of the page in `target/test-artefacts/`.
+//! reqwest). One test runs a whole code flow with PKCE on the login page;
+//! another answers a CIBA request on the e-CPS simulator (`/mock/ui`),
+//! whose script polls the control API. Each keeps a screenshot of its page
+//! in `target/test-artefacts/`.
 //!
-//! Without chromedriver the test is skipped with a message, so that the
+//! Without chromedriver the tests are skipped with a message, so that the
 //! suite runs on a machine with only the Rust toolchain; CI installs
 //! Chromium and sets `PSC_MOCK_REQUIRE_BROWSER=1`, which turns the skip into
 //! a failure.
@@ -19,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::codeflow::{REDIRECT, challenge, exchange, param};
-use crate::helpers::spawn_app;
+use crate::helpers::{PRO, spawn_app};
 
 const DRIVER: &str = "chromedriver";
 /// The W3C WebDriver element key.
@@ -147,6 +149,39 @@ impl Browser {
             .to_owned()
     }
 
+    /// Waits (10 s at most) until an element matches `css`; returns it.
+    async fn wait_for(&self, css: &str) -> String {
+        for _ in 0..100 {
+            let found = self
+                .call(
+                    reqwest::Method::POST,
+                    "/elements",
+                    json!({"using": "css selector", "value": css}),
+                )
+                .await;
+            if let Some(id) = found[0][ELEMENT].as_str() {
+                return id.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let status = self.text("#status").await;
+        panic!("no element {css} after 10 s; the page's status line says {status:?}");
+    }
+
+    /// The rendered text of the first element matching `css`.
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/text"),
+            Value::Null,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
     async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.call(
@@ -267,4 +302,68 @@ async fn a_professional_logs_in_on_the_page_in_a_real_browser() {
         .await;
     assert_eq!(info.body["SubjectNameID"], "899700245667");
     assert_eq!(info.body["authMode"], "MOBILE");
+}
+
+#[tokio::test]
+async fn a_professional_approves_a_ciba_request_on_the_e_cps_simulator() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let id = app.start_ciba(PRO).await;
+
+    // The token is sent as a bearer on every call; the API ignores it today.
+    browser
+        .go(&format!("{}/mock/ui?token=simulator-test", app.base))
+        .await;
+    let card = format!(".request[data-auth-req-id='{id}']");
+    browser.wait_for(&card).await;
+    let shown = browser.text(&card).await;
+    for expected in ["psc-mock-client", "ANTOINE BRESSOLIER", PRO, "42", "e-CPS"] {
+        assert!(
+            shown.contains(expected),
+            "{expected:?} not on the card: {shown}"
+        );
+    }
+    let shot = browser.screenshot("ecps-simulator.png").await;
+    assert!(std::fs::metadata(&shot).expect("screenshot").len() > 1000);
+    browser.click(&format!("{card} button.approve")).await;
+
+    // The client polls as it would, once per interval, until it has tokens.
+    let mut answer = app.poll(&id).await;
+    for _ in 0..50 {
+        if answer.status != 400 || answer.body["error"] != "authorization_pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.clock.advance(Duration::from_secs(1));
+        answer = app.poll(&id).await;
+    }
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.body["access_token"].is_string(), "{}", answer.body);
+
+    // The page then lists the request as redeemed, and its card is gone.
+    browser
+        .wait_for(&format!(
+            "#recent tr[data-auth-req-id='{id}'][data-outcome='redeemed']"
+        ))
+        .await;
+    assert!(
+        browser.text("#pending").await.is_empty(),
+        "the answered card is still shown"
+    );
+    let status = browser.text("#status").await;
+    assert!(!status.starts_with("Erreur"), "{status}");
+
+    // The fixture professionals link to their record, '/' in idNat included.
+    let structure_id = "300000001234567/CPAT00012";
+    browser
+        .click(&format!(
+            "#identities a.identity[data-id-nat='{structure_id}']"
+        ))
+        .await;
+    browser.wait_for("#identity-detail:not([hidden])").await;
+    let record = browser.text("#identity-detail").await;
+    assert!(record.contains(structure_id), "{record}");
+    browser.quit().await;
 }

@@ -22,4 +22,5 @@ mod refresh; // the refresh-token grant, rotation and session lifetimes
 mod scenarios; // scripted professionals: matchers, steps, files, fixtures
 mod service; // the client_credentials grant
 mod tokens; // token shapes, verified with independent libraries
+mod ui; // the e-CPS simulator page and the history of finished requests
 mod userinfo; // userinfo and bearer token checks
