@@ -27,7 +27,7 @@ use crate::keys::random_id;
 pub const HISTORY_LEN: usize = 50;
 
 /// How a request left the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Ending {
     /// A poll got tokens.

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::ControlError;
+use super::{ControlError, ErrorSchema};
 use crate::annuaire::AuthMode;
 use crate::ciba::{Action, CibaRequest, Ending, Finished, Status, StoreError};
 use crate::clock::unix_seconds;
@@ -16,7 +16,7 @@ use crate::scenarios::Outcome;
 use crate::state::AppState;
 
 /// A request as the control API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RequestView {
     #[serde(flatten)]
     request: CibaRequest,
@@ -31,10 +31,22 @@ pub struct RequestView {
     professional: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Scheduled {
     action: Action,
+    /// Unix milliseconds, on the mock's clock.
+    #[schema(value_type = u64)]
     at_ms: u128,
+}
+
+/// What the professional does (path segment of the answer call).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum Decision {
+    Approve,
+    Deny,
+    Expire,
 }
 
 impl RequestView {
@@ -70,14 +82,28 @@ fn professional_name(state: &AppState, login_hint: &str) -> Option<String> {
         .map(|p| format!("{} {}", p.prenom, p.nom))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
+    /// `pending`, `approved`, `denied`, `expired` or `redeemed`.
     status: Option<String>,
     login_hint: Option<String>,
     client_id: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/mock/ciba/requests",
+    tag = "ciba",
+    operation_id = "ciba_list",
+    params(Filter),
+    responses(
+        (status = 200, description = "CIBA requests in the store, oldest first", body = Vec<RequestView>),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn list(
     state: web::Data<AppState>,
     filter: web::Query<Filter>,
@@ -113,6 +139,19 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(views))
 }
 
+#[utoipa::path(
+    get,
+    path = "/mock/ciba/requests/{auth_req_id}",
+    tag = "ciba",
+    operation_id = "ciba_get",
+    params(("auth_req_id" = String, Path, description = "The auth_req_id")),
+    responses(
+        (status = 200, description = "The request", body = RequestView),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema)
+    )
+)]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -125,18 +164,34 @@ pub async fn get(
 }
 
 /// What an approval through the control API may carry.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveBody {
     /// Tokens for this professional (idNat) instead.
     #[serde(rename = "as")]
     as_id_nat: Option<String>,
     /// Claims added to (or replacing those of) the tokens and userinfo.
+    #[schema(value_type = Option<Object>)]
     claims: Option<Arc<Map<String, Value>>>,
 }
 
 /// `POST /mock/ciba/requests/{auth_req_id}/{approve|deny|expire}`; an
 /// approval may have a body `{"as": idNat, "claims": {…}}`.
+#[utoipa::path(
+    post,
+    path = "/mock/ciba/requests/{auth_req_id}/{action}",
+    tag = "ciba",
+    operation_id = "ciba_decide",
+    params(("auth_req_id" = String, Path, description = "The auth_req_id"), ("action" = Decision, Path, description = "What the professional does")),
+    request_body = Option<ApproveBody>,
+    responses(
+        (status = 200, description = "The request, answered", body = RequestView),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema),
+        (status = 409, description = "Conflict with the current state", body = ErrorSchema)
+    )
+)]
 pub async fn decide(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -193,7 +248,7 @@ pub async fn decide(
 }
 
 /// A finished request as `GET /mock/ciba/recent` shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct FinishedView {
     auth_req_id: String,
     client_id: String,
@@ -210,6 +265,16 @@ struct FinishedView {
 /// those still in the store with an answer (approved and not yet
 /// collected, denied, expired), then the history of those that left it
 /// (redeemed, or purged `ciba.keep_finished_s` after their expiry).
+#[utoipa::path(
+    get,
+    path = "/mock/ciba/recent",
+    tag = "ciba",
+    operation_id = "ciba_recent",
+    responses(
+        (status = 200, description = "Answered requests, newest first", body = Vec<FinishedView>),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn recent(state: web::Data<AppState>) -> HttpResponse {
     let now = state.clock.now();
     state.ciba.purge(now);

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
-use super::{ControlError, body};
+use super::{ControlError, ErrorSchema, body};
 use crate::faults::{Fault, FaultError};
 use crate::state::AppState;
 
@@ -19,11 +19,35 @@ impl From<FaultError> for ControlError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/mock/faults",
+    tag = "faults",
+    operation_id = "faults_list",
+    responses(
+        (status = 200, description = "The faults in force, oldest first", body = Vec<Fault>),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn list(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.faults.list())
 }
 
 /// `POST /mock/faults`: 201 with the fault (and its id).
+#[utoipa::path(
+    post,
+    path = "/mock/faults",
+    tag = "faults",
+    operation_id = "faults_create",
+    request_body = Fault,
+    responses(
+        (status = 201, description = "The fault, with its id", body = Fault),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 409, description = "Conflict with the current state", body = ErrorSchema),
+        (status = 503, description = "A store is full", body = ErrorSchema)
+    )
+)]
 pub async fn create(
     state: web::Data<AppState>,
     value: web::Json<Value>,
@@ -34,6 +58,19 @@ pub async fn create(
     Ok(HttpResponse::build(StatusCode::CREATED).json(added))
 }
 
+#[utoipa::path(
+    get,
+    path = "/mock/faults/{id}",
+    tag = "faults",
+    operation_id = "faults_get",
+    params(("id" = String, Path, description = "The fault id")),
+    responses(
+        (status = 200, description = "The fault", body = Fault),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema)
+    )
+)]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -45,6 +82,19 @@ pub async fn get(
         .ok_or_else(|| not_found(&path))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/mock/faults/{id}",
+    tag = "faults",
+    operation_id = "faults_delete",
+    params(("id" = String, Path, description = "The fault id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema)
+    )
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -56,6 +106,16 @@ pub async fn delete(
         .ok_or_else(|| not_found(&path))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/mock/faults",
+    tag = "faults",
+    operation_id = "faults_delete_all",
+    responses(
+        (status = 204, description = "Every fault removed"),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn delete_all(state: web::Data<AppState>) -> HttpResponse {
     state.faults.replace_all(Vec::new());
     HttpResponse::NoContent().finish()

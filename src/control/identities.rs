@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::ControlError;
+use super::{ControlError, ErrorSchema};
 use crate::annuaire::{AddError, AuthMode, Professional};
 use crate::state::AppState;
 
@@ -14,6 +14,8 @@ const MAX_LIMIT: usize = 1000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// TRE_G15 profession code, e.g. `10`.
     profession: Option<String>,
@@ -27,6 +29,7 @@ pub struct Filter {
     q: Option<String>,
     #[serde(default)]
     offset: usize,
+    /// Default 100; more than 1000 counts as 1000.
     limit: Option<usize>,
 }
 
@@ -90,6 +93,18 @@ impl<'a> Summary<'a> {
 
 /// `GET /mock/identities?profession=&structure=&mode=&auth_mode=&q=&offset=&limit=`;
 /// the total number of matches is in the `X-Total-Count` header.
+#[utoipa::path(
+    get,
+    path = "/mock/identities",
+    tag = "identities",
+    operation_id = "identities_list",
+    params(Filter),
+    responses(
+        (status = 200, description = "Professionals, by idNat", body = Vec<Object>, headers(("X-Total-Count" = u64, description = "How many match, before offset and limit"))),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> HttpResponse {
     let limit = filter.limit.unwrap_or(100).min(MAX_LIMIT);
     let all = state.annuaire.all();
@@ -106,6 +121,19 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Htt
 }
 
 /// `GET /mock/identities/{idNat}`: the professional as the fixture file has it.
+#[utoipa::path(
+    get,
+    path = "/mock/identities/{id_nat}",
+    tag = "identities",
+    operation_id = "identities_get",
+    params(("id_nat" = String, Path, description = "The idNat")),
+    responses(
+        (status = 200, description = "The professional", body = Object),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema)
+    )
+)]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -115,6 +143,20 @@ pub async fn get(
 }
 
 /// `POST /mock/identities` with one professional in the fixture schema.
+#[utoipa::path(
+    post,
+    path = "/mock/identities",
+    tag = "identities",
+    operation_id = "identities_add",
+    request_body = Object,
+    responses(
+        (status = 201, description = "The professional, completed", body = Object),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 409, description = "Conflict with the current state", body = ErrorSchema),
+        (status = 503, description = "A store is full", body = ErrorSchema)
+    )
+)]
 pub async fn add(
     state: web::Data<AppState>,
     body: web::Json<Professional>,
@@ -129,6 +171,19 @@ pub async fn add(
 }
 
 /// `DELETE /mock/identities/{idNat}`.
+#[utoipa::path(
+    delete,
+    path = "/mock/identities/{id_nat}",
+    tag = "identities",
+    operation_id = "identities_remove",
+    params(("id_nat" = String, Path, description = "The idNat")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema)
+    )
+)]
 pub async fn remove(
     state: web::Data<AppState>,
     path: web::Path<String>,

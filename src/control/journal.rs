@@ -3,11 +3,24 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::journal::Filter;
+use super::ErrorSchema;
+use crate::journal::{Entry, Filter};
 use crate::state::AppState;
 
 /// `GET /mock/journal?endpoint=token&client_id=…&since=N&limit=M`:
 /// matching entries, oldest first.
+#[utoipa::path(
+    get,
+    path = "/mock/journal",
+    tag = "journal",
+    operation_id = "journal_list",
+    params(Filter),
+    responses(
+        (status = 200, description = "Matching entries, oldest first", body = Vec<Entry>, headers(("X-Journal-Capacity" = u64, description = "Entries the journal keeps"))),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> HttpResponse {
     let entries = state.journal.query(&filter);
     HttpResponse::Ok()
@@ -15,6 +28,16 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Htt
         .json(entries)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/mock/journal",
+    tag = "journal",
+    operation_id = "journal_clear",
+    responses(
+        (status = 204, description = "The journal is empty"),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn clear(state: web::Data<AppState>) -> HttpResponse {
     state.journal.clear();
     HttpResponse::NoContent().finish()

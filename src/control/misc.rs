@@ -3,27 +3,61 @@
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::ControlError;
+use super::{ControlError, ErrorSchema};
 use crate::state::AppState;
 
 /// The furthest the clock may move in one call: ten years.
 const MAX_ADVANCE_S: u64 = 10 * 366 * 86_400;
 
+#[utoipa::path(
+    get,
+    path = "/mock/health",
+    tag = "control",
+    operation_id = "control_health",
+    responses(
+        (status = 200, description = "The server is up", body = Health)
+    )
+)]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Advance {
+    /// At most ten years.
+    #[schema(maximum = 316_224_000)]
     seconds: u64,
+}
+
+/// The mock's clock after the move (Unix seconds).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Now {
+    now: u64,
 }
 
 /// `POST /mock/clock/advance` with `{"seconds": N}`: moves the mock's clock
 /// forward, to expire requests and tokens without waiting.
+#[utoipa::path(
+    post,
+    path = "/mock/clock/advance",
+    tag = "control",
+    operation_id = "control_advance_clock",
+    request_body = Advance,
+    responses(
+        (status = 200, description = "The mock's clock, moved", body = Now),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn advance_clock(
     state: web::Data<AppState>,
     body: web::Json<Advance>,
@@ -35,12 +69,24 @@ pub async fn advance_clock(
         )));
     }
     state.clock.advance(Duration::from_secs(body.seconds));
-    Ok(HttpResponse::Ok().json(json!({"now": crate::clock::unix_seconds(state.clock.now())})))
+    Ok(HttpResponse::Ok().json(Now {
+        now: crate::clock::unix_seconds(state.clock.now()),
+    }))
 }
 
 /// `POST /mock/reset`: back to the start-up state: no CIBA request,
 /// session or journal entry, and the scenarios and faults of the start-up
 /// file only.
+#[utoipa::path(
+    post,
+    path = "/mock/reset",
+    tag = "control",
+    operation_id = "control_reset",
+    responses(
+        (status = 204, description = "Back to the start-up state"),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn reset(state: web::Data<AppState>) -> HttpResponse {
     state.ciba.clear();
     state.reset_script();

@@ -13,10 +13,12 @@ mod faults;
 mod identities;
 mod journal;
 mod misc;
+mod openapi;
 mod scenarios;
 mod ui;
 
 pub use access::ControlToken;
+pub use openapi::{ErrorSchema, json as openapi_json};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
@@ -96,6 +98,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(path)
             .app_data(query)
             .service(resource("/health").route(web::get().to(misc::health)))
+            .service(resource("/openapi.json").route(web::get().to(openapi::document)))
             .service(resource("/ui").route(web::get().to(ui::page)))
             .service(resource("/ciba/requests").route(web::get().to(ciba::list)))
             .service(resource("/ciba/recent").route(web::get().to(ciba::recent)))

@@ -7,9 +7,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::{ControlError, body};
+use super::{ControlError, ErrorSchema, body};
 use crate::scenarios::{Outcome, Scenario, ScenarioError};
 use crate::state::AppState;
 
@@ -23,14 +24,58 @@ impl From<ScenarioError> for ControlError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/mock/scenarios",
+    tag = "scenarios",
+    operation_id = "scenarios_list",
+    responses(
+        (status = 200, description = "The default outcome and the scenarios, oldest first", body = ScenarioList),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn list(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "default": state.scenarios.default_outcome(),
-        "scenarios": state.scenarios.list(),
-    }))
+    HttpResponse::Ok().json(ScenarioList {
+        default: state.scenarios.default_outcome().clone(),
+        scenarios: state.scenarios.list(),
+    })
+}
+
+/// The scenarios in force and the default outcome.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScenarioList {
+    /// The outcome when no scenario matches and the professional has no
+    /// default of their own.
+    default: Outcome,
+    scenarios: Vec<Scenario>,
+}
+
+/// The body of `PUT /mock/scenarios/{id}`.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ScenarioOrOutcome {
+    /// A whole scenario, given the path's id.
+    Scenario(Box<Scenario>),
+    /// The sticky behaviour of the professional whose idNat is the id.
+    Outcome(Outcome),
 }
 
 /// `POST /mock/scenarios`: 201 with the scenario (and its id).
+#[utoipa::path(
+    post,
+    path = "/mock/scenarios",
+    tag = "scenarios",
+    operation_id = "scenarios_create",
+    request_body = Scenario,
+    responses(
+        (status = 201, description = "The scenario, with its id", body = Scenario),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 409, description = "Conflict with the current state", body = ErrorSchema),
+        (status = 503, description = "A store is full", body = ErrorSchema)
+    )
+)]
 pub async fn create(
     state: web::Data<AppState>,
     value: web::Json<Value>,
@@ -45,6 +90,20 @@ pub async fn create(
 
 /// `PUT /mock/scenarios/{id}`: a whole scenario with that id, or a bare
 /// outcome for the professional whose idNat is `id`.
+#[utoipa::path(
+    put,
+    path = "/mock/scenarios/{id}",
+    tag = "scenarios",
+    operation_id = "scenarios_put",
+    params(("id" = String, Path, description = "The scenario id, or a professional's idNat")),
+    request_body = ScenarioOrOutcome,
+    responses(
+        (status = 200, description = "The scenario", body = Scenario),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 503, description = "A store is full", body = ErrorSchema)
+    )
+)]
 pub async fn put(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -69,16 +128,23 @@ pub async fn put(
     scenario
         .validate(&state.annuaire)
         .map_err(ControlError::BadRequest)?;
-    let known = state.annuaire.get(&scenario.id).is_some();
     let added = state.scenarios.add(scenario, true)?;
-    let mut answer = serde_json::to_value(&added).unwrap_or_default();
-    if bare_outcome && let Some(map) = answer.as_object_mut() {
-        map.insert("login_hint".into(), added.id.clone().into());
-        map.insert("known_professional".into(), known.into());
-    }
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(added))
 }
 
+#[utoipa::path(
+    get,
+    path = "/mock/scenarios/{id}",
+    tag = "scenarios",
+    operation_id = "scenarios_get",
+    params(("id" = String, Path, description = "The scenario id")),
+    responses(
+        (status = 200, description = "The scenario", body = Scenario),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema)
+    )
+)]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -90,6 +156,19 @@ pub async fn get(
         .ok_or_else(|| not_found(&path))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/mock/scenarios/{id}",
+    tag = "scenarios",
+    operation_id = "scenarios_delete",
+    params(("id" = String, Path, description = "The scenario id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema)
+    )
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -103,6 +182,16 @@ pub async fn delete(
 
 /// `DELETE /mock/scenarios`: removes every scenario (the file's too; `POST
 /// /mock/reset` puts those back).
+#[utoipa::path(
+    delete,
+    path = "/mock/scenarios",
+    tag = "scenarios",
+    operation_id = "scenarios_delete_all",
+    responses(
+        (status = 204, description = "Every scenario removed"),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn delete_all(state: web::Data<AppState>) -> HttpResponse {
     state.scenarios.replace_all(Vec::new());
     HttpResponse::NoContent().finish()

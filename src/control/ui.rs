@@ -22,6 +22,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
+use super::ErrorSchema;
 use crate::keys::random_id;
 
 const PAGE: &str = include_str!("ui.html");
@@ -29,6 +30,16 @@ const PAGE: &str = include_str!("ui.html");
 /// Where the per-response nonce goes in `ui.html`.
 const NONCE_SLOT: &str = "{{nonce}}";
 
+#[utoipa::path(
+    get,
+    path = "/mock/ui",
+    tag = "ui",
+    operation_id = "ui_page",
+    responses(
+        (status = 200, description = "The e-CPS simulator page", content_type = "text/html"),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
 pub async fn page() -> HttpResponse {
     // 256 random bits, base64url: valid CSP nonce characters.
     let nonce = random_id();

@@ -279,3 +279,52 @@ async fn the_control_plane_can_move_to_its_own_listener() {
     assert_eq!(discovery.status(), 200);
     handle.stop(false).await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_control_route() {
+    let app = spawn_app().await;
+    let doc = app.control(Method::GET, "/mock/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    let paths = doc.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/mock/health", "get"),
+        ("/mock/ui", "get"),
+        ("/mock/openapi.json", "get"),
+        ("/mock/ciba/requests", "get"),
+        ("/mock/ciba/recent", "get"),
+        ("/mock/ciba/requests/{auth_req_id}", "get"),
+        ("/mock/ciba/requests/{auth_req_id}/{action}", "post"),
+        ("/mock/scenarios", "get"),
+        ("/mock/scenarios", "post"),
+        ("/mock/scenarios", "delete"),
+        ("/mock/scenarios/{id}", "get"),
+        ("/mock/scenarios/{id}", "put"),
+        ("/mock/scenarios/{id}", "delete"),
+        ("/mock/faults", "get"),
+        ("/mock/faults", "post"),
+        ("/mock/faults", "delete"),
+        ("/mock/faults/{id}", "get"),
+        ("/mock/faults/{id}", "delete"),
+        ("/mock/journal", "get"),
+        ("/mock/journal", "delete"),
+        ("/mock/identities", "get"),
+        ("/mock/identities", "post"),
+        ("/mock/identities/{id_nat}", "get"),
+        ("/mock/identities/{id_nat}", "delete"),
+        ("/mock/clock/advance", "post"),
+        ("/mock/reset", "post"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not described"
+        );
+    }
+    let operations: Vec<_> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .map(|op| op["operationId"].as_str().unwrap().to_owned())
+        .collect();
+    let unique: std::collections::HashSet<_> = operations.iter().collect();
+    assert_eq!(unique.len(), operations.len(), "operationIds are unique");
+}

@@ -1,0 +1,96 @@
+//! The OpenAPI 3.1 description of the control API, generated from the
+//! handlers' annotations and the types they exchange, served at
+//! `/mock/openapi.json`.
+
+use std::sync::OnceLock;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use utoipa::OpenApi;
+
+use super::{ciba, faults, identities, journal, misc, scenarios, ui};
+
+/// The `error` / `error_description` body of every refusal.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorSchema {
+    /// `invalid_request`, `not_found`, `conflict`, `invalid_token` or
+    /// `temporarily_unavailable`.
+    error: String,
+    /// What was wrong, in words.
+    error_description: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "psc-mock control API",
+        description = "Steers the Pro Santé Connect mock: answer CIBA requests as the professional, script outcomes (scenarios), inject faults, read the request journal, manage the fixture professionals, move the clock. JSON in and out; open unless the server runs with a control token.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        misc::health,
+        misc::advance_clock,
+        misc::reset,
+        ciba::list,
+        ciba::get,
+        ciba::decide,
+        ciba::recent,
+        scenarios::list,
+        scenarios::create,
+        scenarios::put,
+        scenarios::get,
+        scenarios::delete,
+        scenarios::delete_all,
+        faults::list,
+        faults::create,
+        faults::get,
+        faults::delete,
+        faults::delete_all,
+        journal::list,
+        journal::clear,
+        identities::list,
+        identities::get,
+        identities::add,
+        identities::remove,
+        ui::page,
+        document,
+    ),
+    components(schemas(ErrorSchema, ciba::Decision)),
+    tags(
+        (name = "ciba", description = "CIBA requests, answered as the professional would"),
+        (name = "scenarios", description = "Scripted outcomes of future requests"),
+        (name = "faults", description = "Latency, errors, dropped connections, bad tokens"),
+        (name = "journal", description = "What the OIDC endpoints received"),
+        (name = "identities", description = "The fixture professionals (the annuaire)"),
+        (name = "control", description = "Health, clock, reset, this document"),
+        (name = "ui", description = "The e-CPS simulator page"),
+    )
+)]
+struct ControlApi;
+
+/// The document as pretty JSON, built once.
+pub fn json() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ControlApi::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/mock/openapi.json",
+    tag = "control",
+    operation_id = "control_document",
+    responses(
+        (status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json", body = Object),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(json())
+}
