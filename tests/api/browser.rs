@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::codeflow::{REDIRECT, challenge, exchange, param};
-use crate::helpers::{PRO, spawn_app};
+use crate::helpers::{PRO, spawn_app, spawn_app_with};
 
 const DRIVER: &str = "chromedriver";
 /// The W3C WebDriver element key.
@@ -309,10 +309,11 @@ async fn a_professional_approves_a_ciba_request_on_the_e_cps_simulator() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = spawn_app().await;
+    // The control API is protected: the page must send the token it was
+    // opened with on every call, or it would show nothing.
+    let app = spawn_app_with(|s| s.control.token = "simulator-test".into()).await;
     let id = app.start_ciba(PRO).await;
 
-    // The token is sent as a bearer on every call; the API ignores it today.
     browser
         .go(&format!("{}/mock/ui?token=simulator-test", app.base))
         .await;
