@@ -148,8 +148,9 @@ impl Application {
         .map_err(bind_err)?
         .run();
 
-        let control = match control_listener {
-            Some(listener) => {
+        let control = match (control_listener, settings.control.bind) {
+            (Some(listener), Some(addr)) => {
+                let bind_err = |source| StartupError::Bind { addr, source };
                 let port = listener.local_addr().map_err(bind_err)?.port();
                 let app_state = state.clone();
                 let mut control = HttpServer::new(move || {
@@ -166,7 +167,7 @@ impl Application {
                 }
                 Some((port, control.listen(listener).map_err(bind_err)?.run()))
             }
-            None => None,
+            _ => None,
         };
 
         Ok(Self {

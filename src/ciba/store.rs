@@ -167,9 +167,9 @@ impl CibaStore {
         request
             .decide(action, now)
             .map_err(StoreError::NotPending)?;
-        if let Some(approval) = approval {
-            request.approval = approval;
-        }
+        // A manual answer replaces what a scenario had planned, `as` and
+        // `claims` included.
+        request.approval = approval.unwrap_or_default();
         Ok(request.clone())
     }
 
@@ -189,6 +189,7 @@ impl CibaStore {
     pub fn purge(&self, now: SystemTime) -> usize {
         let keep = self.keep_finished;
         let mut purged = Vec::new();
+        let mut removed = 0;
         self.requests.retain(|_, r| {
             let redeemed = r.status(now) == Status::Redeemed;
             if !redeemed && now < later(r.expires_at, keep) {
@@ -204,12 +205,12 @@ impl CibaStore {
                 };
                 purged.push(Finished::of(r, outcome, at));
             }
+            removed += 1;
             false
         });
-        let count = purged.len();
         purged.sort_by_key(|f| f.finished_at);
         self.remember(purged);
-        count
+        removed
     }
 
     /// The finished requests still remembered, newest first (by the time

@@ -12,7 +12,6 @@ use crate::state::AppState;
 impl From<FaultError> for ControlError {
     fn from(e: FaultError) -> Self {
         match e {
-            FaultError::Invalid(m) => Self::BadRequest(m),
             FaultError::Exists(_) => Self::Conflict(e.to_string()),
             FaultError::Full(_) => Self::Full(e.to_string()),
         }

@@ -74,9 +74,9 @@ pub async fn advance_clock(
     }))
 }
 
-/// `POST /mock/reset`: back to the start-up state: no CIBA request,
-/// session or journal entry, and the scenarios and faults of the start-up
-/// file only.
+/// `POST /mock/reset`: forgets every CIBA request, session, code and
+/// journal entry, and puts back the scenarios and faults of the start-up
+/// file. The clock and the annuaire stay as they are.
 #[utoipa::path(
     post,
     path = "/mock/reset",

@@ -57,6 +57,8 @@ pub struct ErrorSchema {
         document,
     ),
     components(schemas(ErrorSchema, ciba::Decision)),
+    modifiers(&ControlToken),
+    security((), ("control_token" = [])),
     tags(
         (name = "ciba", description = "CIBA requests, answered as the professional would"),
         (name = "scenarios", description = "Scripted outcomes of future requests"),
@@ -68,6 +70,21 @@ pub struct ErrorSchema {
     )
 )]
 struct ControlApi;
+
+/// Declares the optional bearer token (`--control-token`).
+struct ControlToken;
+
+impl utoipa::Modify for ControlToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some(
+            "Only when the server runs with --control-token; otherwise the API is open.".into(),
+        );
+        components.add_security_scheme("control_token", SecurityScheme::Http(scheme));
+    }
+}
 
 /// The document as pretty JSON, built once.
 pub fn json() -> &'static str {

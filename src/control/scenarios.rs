@@ -17,9 +17,8 @@ use crate::state::AppState;
 impl From<ScenarioError> for ControlError {
     fn from(e: ScenarioError) -> Self {
         match e {
-            ScenarioError::Invalid(m) => Self::BadRequest(m),
             ScenarioError::Exists(_) => Self::Conflict(e.to_string()),
-            ScenarioError::Full(_) => Self::Full(e.to_string()),
+            ScenarioError::Full(_) | ScenarioError::TooBig => Self::Full(e.to_string()),
         }
     }
 }

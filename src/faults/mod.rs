@@ -76,9 +76,15 @@ impl FaultKind {
     }
 
     fn affects_tokens(&self) -> bool {
+        matches!(self, Self::SlowDown) || self.signs_tokens()
+    }
+
+    /// A fault applied to the tokens of a successful answer, which counts
+    /// only once it has been applied (see [`Faults::commit`]).
+    pub fn signs_tokens(&self) -> bool {
         matches!(
             self,
-            Self::SlowDown | Self::UnknownKey | Self::BadSignature | Self::ExpiredToken
+            Self::UnknownKey | Self::BadSignature | Self::ExpiredToken
         )
     }
 
@@ -127,6 +133,11 @@ impl FaultKind {
         })
     }
 }
+
+/// Left in a request's extensions by the token endpoint once it applied a
+/// token fault, so that the journal records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied;
 
 /// One injected fault and when it applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -221,8 +232,6 @@ impl Fault {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
-    #[error("{0}")]
-    Invalid(String),
     #[error("a fault with id {0:?} exists; DELETE it first, or choose another id")]
     Exists(String),
     #[error("too many faults ({0}); DELETE some or POST /mock/reset")]
@@ -233,6 +242,30 @@ pub enum FaultError {
 struct Inner {
     list: Vec<Fault>,
     next_id: u64,
+}
+
+impl Inner {
+    /// One use of fault `i`: its count goes down, and it goes at zero.
+    fn use_once(&mut self, i: usize) {
+        match &mut self.list[i].count {
+            Some(n) if *n <= 1 => {
+                self.list.remove(i);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+    }
+
+    /// A fresh `fault-N` id, not taken by a caller's own.
+    fn fresh_id(&mut self) -> String {
+        loop {
+            self.next_id += 1;
+            let id = format!("fault-{}", self.next_id);
+            if !self.list.iter().any(|f| f.id == id) {
+                return id;
+            }
+        }
+    }
 }
 
 /// The faults in force, capped.
@@ -259,8 +292,7 @@ impl Faults {
     pub fn add(&self, mut fault: Fault) -> Result<Fault, FaultError> {
         let mut inner = self.lock();
         if fault.id.is_empty() {
-            inner.next_id += 1;
-            fault.id = format!("fault-{}", inner.next_id);
+            fault.id = inner.fresh_id();
         }
         if inner.list.iter().any(|f| f.id == fault.id) {
             return Err(FaultError::Exists(fault.id));
@@ -268,12 +300,17 @@ impl Faults {
         if inner.list.len() >= self.cap {
             return Err(FaultError::Full(self.cap));
         }
+        if fault.fault.signs_tokens() {
+            tamper::warm_up();
+        }
         inner.list.push(fault.clone());
         Ok(fault)
     }
 
     /// The fault for this request, if one fires: the newest that matches
-    /// and wins its `share` draw. Its `count` is used up by one.
+    /// and wins its `share` draw. Its `count` is used up by one, except for
+    /// token faults, which [`commit`](Self::commit) once the tokens are out
+    /// (a poll answered `authorization_pending` uses up nothing).
     pub fn pick(&self, endpoint: Endpoint, facts: &Facts<'_>) -> Option<Fault> {
         let mut inner = self.lock();
         if inner.list.is_empty() {
@@ -283,16 +320,19 @@ impl Faults {
             let f = &inner.list[i];
             f.applies_to(endpoint, facts) && f.share.is_none_or(|p| random_fraction() < p)
         })?;
-        let fault = &mut inner.list[i];
-        let fired = fault.clone();
-        match &mut fault.count {
-            Some(1) => {
-                inner.list.remove(i);
-            }
-            Some(n) => *n -= 1,
-            None => {}
+        let fired = inner.list[i].clone();
+        if !fired.fault.signs_tokens() {
+            inner.use_once(i);
         }
         Some(fired)
+    }
+
+    /// A token fault was applied: its `count` is used up by one.
+    pub fn commit(&self, id: &str) {
+        let mut inner = self.lock();
+        if let Some(i) = inner.list.iter().position(|f| f.id == id) {
+            inner.use_once(i);
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<Fault> {
@@ -314,8 +354,19 @@ impl Faults {
         self.lock().list.clone()
     }
 
+    /// Replaces every fault by `faults`; those without an id get one.
     pub fn replace_all(&self, faults: Vec<Fault>) {
-        self.lock().list = faults;
+        let mut inner = self.lock();
+        inner.list.clear();
+        for mut fault in faults {
+            if fault.id.is_empty() {
+                fault.id = inner.fresh_id();
+            }
+            if fault.fault.signs_tokens() {
+                tamper::warm_up();
+            }
+            inner.list.push(fault);
+        }
     }
 }
 

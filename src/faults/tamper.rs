@@ -22,6 +22,17 @@ use crate::tokens::{TokenIssuer, TokenResponse};
 /// How long ago an `expired_token` expired.
 const EXPIRED_AGO_S: u64 = 60;
 
+/// Starts generating the unknown key on a thread of its own (once per
+/// process), so that the token endpoint does not wait for it.
+pub fn warm_up() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        std::thread::spawn(|| {
+            let _ = rogue_pem();
+        });
+    });
+}
+
 /// A key nobody knows, generated once per process, as PEM.
 fn rogue_pem() -> Result<&'static str, String> {
     static PEM: OnceLock<Result<String, String>> = OnceLock::new();

@@ -37,6 +37,25 @@ pub const MASKED: [&str; 10] = [
 /// What a masked value reads as.
 pub const MASK: &str = "***";
 
+/// Most characters kept of a recorded value (path, parameter, client_id);
+/// a longer one is cut and ends with `…`.
+pub const MAX_VALUE: usize = 256;
+/// Most parameters kept per entry; the others are counted in `"…"`.
+pub const MAX_PARAMS: usize = 64;
+
+/// `value`, cut to [`MAX_VALUE`] characters.
+pub fn bounded(value: &str) -> String {
+    cut(value, MAX_VALUE)
+}
+
+/// `value`, cut to `max` characters (then ending with `…`).
+pub fn cut(value: &str, max: usize) -> String {
+    match value.char_indices().nth(max) {
+        None => value.to_owned(),
+        Some((end, _)) => format!("{}…", &value[..end]),
+    }
+}
+
 /// One request and its answer.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Entry {
@@ -52,7 +71,9 @@ pub struct Entry {
     pub certificate_cn: Option<String>,
     /// `Basic <client_id>:***` or `Bearer ***`.
     pub authorization: Option<String>,
-    /// Query and form parameters, secrets masked.
+    /// Query and form parameters, secrets masked; values longer than 256
+    /// characters are cut, and beyond 64 parameters the key `…` says how
+    /// many more there were.
     pub params: BTreeMap<String, String>,
     /// The answer's status; 0 when the connection was dropped (a fault).
     pub status: u16,

@@ -14,9 +14,9 @@ use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse};
 use futures_util::StreamExt;
 
-use super::{Entry, MASK, MASKED};
+use super::{Entry, MASK, MASKED, MAX_PARAMS, MAX_VALUE, bounded, cut};
 use crate::error::OAuthError;
-use crate::faults::FaultKind;
+use crate::faults::{Applied, Fault, FaultKind};
 use crate::form::BodyLimit;
 use crate::oidc::Endpoint;
 use crate::scenarios::Facts;
@@ -93,20 +93,27 @@ pub async fn observe(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         method: res.request().method().to_string(),
-        path: res.request().path().to_owned(),
+        path: bounded(res.request().path()),
         endpoint,
-        client_id: seen.client_id().map(str::to_owned),
-        certificate_cn: seen.certificate_cn.clone(),
+        client_id: seen.client_id().map(bounded),
+        certificate_cn: seen.certificate_cn.as_deref().map(bounded),
         authorization: seen.authorization.clone(),
         params: masked(&seen.params),
         // A dropped connection sent no answer at all.
-        status: match fault {
+        status: match fault.as_ref().map(|f| &f.fault) {
             Some(FaultKind::Drop) => 0,
             _ => res.status().as_u16(),
         },
         error,
-        error_description,
-        fault: fault.as_ref().map(FaultKind::name),
+        // Descriptions may quote what the client sent.
+        error_description: error_description.map(|d| cut(&d, 4 * MAX_VALUE)),
+        // A token fault counts only if the tokens went out with it.
+        fault: fault
+            .as_ref()
+            .filter(|f| {
+                !f.fault.signs_tokens() || res.request().extensions().get::<Applied>().is_some()
+            })
+            .map(|f| f.fault.name()),
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
     };
     tracing::info!(
@@ -173,11 +180,16 @@ fn seen(req: &ServiceRequest, body: &[u8]) -> Seen {
         .and_then(|v| v.to_str().ok());
     let basic_client_id =
         header.and_then(|h| crate::clients::parse_basic(h).ok().map(|(id, _)| id));
+    // Only a known scheme is shown: a header without one may be a bare token.
     let authorization = header.map(|h| {
-        let scheme = h.split(' ').next().unwrap_or_default();
-        match &basic_client_id {
-            Some(id) => format!("{scheme} {id}:{MASK}"),
-            None => format!("{scheme} {MASK}"),
+        let scheme = h.split_ascii_whitespace().next().unwrap_or_default();
+        let known = ["Basic", "Bearer", "DPoP"]
+            .into_iter()
+            .find(|k| k.eq_ignore_ascii_case(scheme));
+        match (known, &basic_client_id) {
+            (Some(scheme), Some(id)) => format!("{scheme} {}:{MASK}", bounded(id)),
+            (Some(scheme), None) => format!("{scheme} {MASK}"),
+            (None, _) => MASK.to_owned(),
         }
     });
     let certificate_cn = crate::tls::client_cert(req.request())
@@ -192,22 +204,31 @@ fn seen(req: &ServiceRequest, body: &[u8]) -> Seen {
     }
 }
 
+/// The parameters as recorded: secrets masked, sizes bounded.
 fn masked(params: &[(String, String)]) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
+    let mut dropped = 0usize;
     for (k, v) in params {
+        if map.len() >= MAX_PARAMS && !map.contains_key(k.as_str()) {
+            dropped += 1;
+            continue;
+        }
         let value = if MASKED.contains(&k.as_str()) {
             MASK.to_owned()
         } else {
-            v.clone()
+            bounded(v)
         };
-        map.entry(k.clone()).or_insert(value);
+        map.entry(bounded(k)).or_insert(value);
+    }
+    if dropped > 0 {
+        map.insert("…".into(), format!("{dropped} more parameters"));
     }
     map
 }
 
 /// The fault for this request. A token-endpoint poll is matched with the
 /// facts of its CIBA request (login_hint, channel, binding message).
-fn pick_fault(state: &AppState, endpoint: Endpoint, seen: &Seen) -> Option<FaultKind> {
+fn pick_fault(state: &AppState, endpoint: Endpoint, seen: &Seen) -> Option<Fault> {
     if state.faults.is_empty() {
         return None;
     }
@@ -232,15 +253,16 @@ fn pick_fault(state: &AppState, endpoint: Endpoint, seen: &Seen) -> Option<Fault
             .and_then(|r| r.binding_message.as_deref())
             .or(seen.param("binding_message")),
     };
-    state.faults.pick(endpoint, &facts).map(|f| f.fault)
+    state.faults.pick(endpoint, &facts)
 }
 
 /// Applies a fault before the handler: waits, or answers instead of it
 /// (`Err`). Token faults are left in the request for the token endpoint.
-async fn inject(req: &mut ServiceRequest, fault: Option<&FaultKind>) -> Result<(), HttpResponse> {
-    let Some(fault) = fault else {
+async fn inject(req: &mut ServiceRequest, picked: Option<&Fault>) -> Result<(), HttpResponse> {
+    let Some(picked) = picked else {
         return Ok(());
     };
+    let fault = &picked.fault;
     if let Some(ms) = fault.latency_ms() {
         tokio::time::sleep(Duration::from_millis(ms)).await;
         return Ok(());
@@ -257,8 +279,8 @@ async fn inject(req: &mut ServiceRequest, fault: Option<&FaultKind>) -> Result<(
         FaultKind::SlowDown => Err(HttpResponse::from_error(OAuthError::SlowDown(
             "injected fault: slow_down; wait longer between polls".into(),
         ))),
-        other => {
-            req.extensions_mut().insert(other.clone());
+        _ => {
+            req.extensions_mut().insert(picked.clone());
             Ok(())
         }
     }

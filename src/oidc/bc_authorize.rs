@@ -92,16 +92,22 @@ pub async fn post(
         channel: Some(channel.as_str()),
         binding_message: params.binding_message.as_deref(),
     };
-    let outcome = state
-        .scenarios
-        .outcome(&facts, professional.scenario.as_ref());
-    let request = state
+    let taken = state.scenarios.take(&facts, professional.scenario.as_ref());
+    let outcome = taken.outcome.clone();
+    let request = match state
         .ciba
         .create(params, outcome.schedule(now), outcome.approval(), now)
-        .map_err(|e| match e {
-            StoreError::Full { .. } => OAuthError::TemporarilyUnavailable(e.to_string()),
-            other => OAuthError::ServerError(other.to_string()),
-        })?;
+    {
+        Ok(request) => request,
+        Err(e) => {
+            // A refused request uses up no scenario step.
+            state.scenarios.give_back(taken);
+            return Err(match e {
+                StoreError::Full { .. } => OAuthError::TemporarilyUnavailable(e.to_string()),
+                other => OAuthError::ServerError(other.to_string()),
+            });
+        }
+    };
     tracing::info!(auth_req_id = %request.auth_req_id, login_hint, channel = channel.as_str(), outcome = outcome.action.as_str(), after_ms = outcome.after_ms, "CIBA request created");
     Ok(HttpResponse::Ok().json(Acknowledgement {
         auth_req_id: request.auth_req_id,

@@ -52,8 +52,11 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    /// The endpoint a request path (under the issuer) is for.
+    /// The endpoint a request path (`/auth/realms/{realm}/…`) is for; an
+    /// unknown path is none.
     pub fn of_path(path: &str) -> Option<Self> {
+        let (_realm, tail) = path.strip_prefix("/auth/realms/")?.split_once('/')?;
+        let path = &path[path.len() - tail.len() - 1..];
         let table = [
             (DISCOVERY, Self::Discovery),
             (WALLET_DISCOVERY, Self::Discovery),
@@ -69,7 +72,7 @@ impl Endpoint {
         ];
         table
             .into_iter()
-            .find(|(suffix, _)| path.ends_with(suffix))
+            .find(|(known, _)| path == *known)
             .map(|(_, endpoint)| endpoint)
     }
 
@@ -167,4 +170,27 @@ pub fn no_store_json(body: impl serde::Serialize) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Endpoint;
+
+    #[test]
+    fn endpoints_are_named_by_their_exact_path() {
+        let at = |tail: &str| Endpoint::of_path(&format!("/auth/realms/esante-wallet{tail}"));
+        assert_eq!(at(TOKEN_PATH), Some(Endpoint::Token));
+        assert_eq!(
+            at("/protocol/openid-connect/token/introspect"),
+            Some(Endpoint::Introspect)
+        );
+        assert_eq!(
+            at("/protocol/openid-connect/auth/login"),
+            Some(Endpoint::Login)
+        );
+        assert_eq!(at("/x/protocol/openid-connect/token"), None);
+        assert_eq!(Endpoint::of_path("/protocol/openid-connect/token"), None);
+    }
+
+    const TOKEN_PATH: &str = super::TOKEN;
 }

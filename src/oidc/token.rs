@@ -6,7 +6,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use super::authorization;
 use super::grants;
 use crate::error::OAuthError;
-use crate::faults::{FaultKind, tamper};
+use crate::faults::{Applied, Fault, tamper};
 use crate::form::Form;
 use crate::state::AppState;
 use crate::tls::ClientCert;
@@ -40,11 +40,14 @@ pub async fn post(
             )));
         }
     };
-    // A token fault (`/mock/faults`) re-signs the answer wrong.
-    let fault = req.extensions().get::<FaultKind>().cloned();
+    // A token fault (`/mock/faults`) re-signs the answer wrong, and only
+    // then counts as used.
+    let fault = req.extensions().get::<Fault>().cloned();
     if let Some(fault) = fault {
-        tamper(&mut response, &fault, &state.tokens, now)
+        tamper(&mut response, &fault.fault, &state.tokens, now)
             .map_err(|e| OAuthError::ServerError(format!("token fault failed: {e}")))?;
+        state.faults.commit(&fault.id);
+        req.extensions_mut().insert(Applied);
     }
     Ok(super::no_store_json(response))
 }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -89,7 +89,12 @@ impl<'de> Deserialize<'de> for Pattern {
         if value.is_string() {
             return Ok(Self::Exact(text.clone()));
         }
-        Regex::new(text)
+        // Small compiled sizes: a short pattern like `\w{400}` would
+        // otherwise take megabytes.
+        RegexBuilder::new(text)
+            .size_limit(256 * 1024)
+            .dfa_size_limit(256 * 1024)
+            .build()
             .map(Self::Regex)
             .map_err(|e| D::Error::custom(format!("invalid regex {text:?}: {e}")))
     }

@@ -36,8 +36,34 @@ pub const MAX_AFTER_MS: u64 = 86_400_000;
 const MAX_STEPS: usize = 1_000;
 /// Largest `claims` object, serialized.
 const MAX_CLAIMS_BYTES: usize = 8 * 1024;
+/// Claims the mock's own checks rely on (signature, session, binding,
+/// the professional's identity): `claims` may not replace them; `as`
+/// changes the professional.
+const RESERVED_CLAIMS: [&str; 17] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "typ",
+    "azp",
+    "sid",
+    "session_state",
+    "cnf",
+    "scope",
+    "nonce",
+    "at_hash",
+    "auth_time",
+    "SubjectNameID",
+];
+
 /// Longest scenario id.
 const MAX_ID: usize = 256;
+/// Most JSON, in bytes, that all scenarios may hold together: with the count
+/// cap, this keeps their memory bounded whatever their claims.
+const MAX_TOTAL_BYTES: usize = 4 * 1024 * 1024;
 
 /// One answer of the professional, and when it comes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -94,6 +120,14 @@ impl Outcome {
             ));
         }
         if let Some(claims) = &self.claims {
+            if let Some(name) = claims
+                .keys()
+                .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "claims may not set {name:?}: the mock's checks rely on it (use \"as\" for another professional)"
+                ));
+            }
             let size = serde_json::to_vec(claims).map_or(usize::MAX, |v| v.len());
             if size > MAX_CLAIMS_BYTES {
                 return Err(format!(
@@ -140,6 +174,10 @@ pub struct Scenario {
     /// The outcome of every matching request (a sticky default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub always: Option<Outcome>,
+    /// Its size as JSON when added, counted against the store's budget.
+    #[serde(skip)]
+    #[schema(ignore)]
+    weight: usize,
 }
 
 impl Scenario {
@@ -150,6 +188,7 @@ impl Scenario {
             matcher: Matcher::login_hint(login_hint),
             steps: VecDeque::new(),
             always: Some(outcome),
+            weight: 0,
         }
     }
 
@@ -186,12 +225,33 @@ impl Scenario {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{0}")]
-    Invalid(String),
     #[error("a scenario with id {0:?} exists; DELETE it first, or choose another id")]
     Exists(String),
     #[error("too many scenarios ({0}); DELETE some or POST /mock/reset")]
     Full(usize),
+    #[error(
+        "the scenarios would hold more than {MAX_TOTAL_BYTES} bytes of JSON; DELETE some or POST /mock/reset"
+    )]
+    TooBig,
+}
+
+/// An outcome taken from the scenarios, to give back if the request it was
+/// for is refused after all.
+#[derive(Debug, Clone)]
+pub struct Taken {
+    pub outcome: Outcome,
+    /// The scenario whose step it was (`steps` only).
+    step_of: Option<(String, Matcher)>,
+}
+
+impl From<Outcome> for Taken {
+    /// An outcome that comes from no scenario step.
+    fn from(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            step_of: None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -199,6 +259,27 @@ struct Inner {
     /// Oldest first; the newest match wins.
     list: Vec<Scenario>,
     next_id: u64,
+    /// The sum of the scenarios' weights.
+    bytes: usize,
+}
+
+impl Inner {
+    /// A fresh `scenario-N` id, not taken by a caller's own.
+    fn fresh_id(&mut self) -> String {
+        loop {
+            self.next_id += 1;
+            let id = format!("scenario-{}", self.next_id);
+            if !self.list.iter().any(|s| s.id == id) {
+                return id;
+            }
+        }
+    }
+
+    fn remove(&mut self, i: usize) -> Scenario {
+        let gone = self.list.remove(i);
+        self.bytes = self.bytes.saturating_sub(gone.weight);
+        gone
+    }
 }
 
 /// The scenarios in force, capped, and the default outcome.
@@ -229,18 +310,25 @@ impl Scenarios {
     pub fn add(&self, mut scenario: Scenario, replace: bool) -> Result<Scenario, ScenarioError> {
         let mut inner = self.lock();
         if scenario.id.is_empty() {
-            inner.next_id += 1;
-            scenario.id = format!("scenario-{}", inner.next_id);
+            scenario.id = inner.fresh_id();
         }
-        if let Some(i) = inner.list.iter().position(|s| s.id == scenario.id) {
-            if !replace {
-                return Err(ScenarioError::Exists(scenario.id));
-            }
-            inner.list.remove(i);
-        }
-        if inner.list.len() >= self.cap {
+        scenario.weight = serde_json::to_vec(&scenario).map_or(MAX_TOTAL_BYTES, |v| v.len());
+        let existing = inner.list.iter().position(|s| s.id == scenario.id);
+        let freed = match existing {
+            Some(_) if !replace => return Err(ScenarioError::Exists(scenario.id)),
+            Some(i) => inner.list[i].weight,
+            None => 0,
+        };
+        if existing.is_none() && inner.list.len() >= self.cap {
             return Err(ScenarioError::Full(self.cap));
         }
+        if inner.bytes.saturating_sub(freed) + scenario.weight > MAX_TOTAL_BYTES {
+            return Err(ScenarioError::TooBig);
+        }
+        if let Some(i) = existing {
+            inner.remove(i);
+        }
+        inner.bytes += scenario.weight;
         inner.list.push(scenario.clone());
         Ok(scenario)
     }
@@ -249,24 +337,63 @@ impl Scenarios {
     /// next step is used up), else `own` (the professional's default from
     /// the fixtures), else the configured default.
     pub fn outcome(&self, facts: &Facts<'_>, own: Option<&Outcome>) -> Outcome {
-        self.next(facts)
-            .or_else(|| own.cloned())
-            .unwrap_or_else(|| self.default.clone())
+        self.take(facts, own).outcome
+    }
+
+    /// Like [`outcome`](Self::outcome), with what [`give_back`](Self::give_back)
+    /// needs should the request be refused after all.
+    pub fn take(&self, facts: &Facts<'_>, own: Option<&Outcome>) -> Taken {
+        if let Some(taken) = self.next(facts) {
+            return taken;
+        }
+        Taken {
+            outcome: own.cloned().unwrap_or_else(|| self.default.clone()),
+            step_of: None,
+        }
     }
 
     /// The outcome of the newest matching scenario, if any.
-    fn next(&self, facts: &Facts<'_>) -> Option<Outcome> {
+    fn next(&self, facts: &Facts<'_>) -> Option<Taken> {
         let mut inner = self.lock();
         let i = inner.list.iter().rposition(|s| s.matcher.matches(facts))?;
         let scenario = &mut inner.list[i];
         if let Some(always) = &scenario.always {
-            return Some(always.clone());
+            return Some(Taken {
+                outcome: always.clone(),
+                step_of: None,
+            });
         }
-        let step = scenario.steps.pop_front();
+        let step = scenario.steps.pop_front()?;
+        let step_of = Some((scenario.id.clone(), scenario.matcher.clone()));
         if scenario.steps.is_empty() {
-            inner.list.remove(i);
+            inner.remove(i);
         }
-        step
+        Some(Taken {
+            outcome: step,
+            step_of,
+        })
+    }
+
+    /// Puts a step back at the head of its scenario (recreated if it was
+    /// used up): the request it was taken for was refused.
+    pub fn give_back(&self, taken: Taken) {
+        let Some((id, matcher)) = taken.step_of else {
+            return;
+        };
+        let mut inner = self.lock();
+        match inner.list.iter_mut().find(|s| s.id == id) {
+            Some(scenario) => scenario.steps.push_front(taken.outcome),
+            None => {
+                let steps = VecDeque::from([taken.outcome]);
+                inner.list.push(Scenario {
+                    id,
+                    matcher,
+                    steps,
+                    always: None,
+                    weight: 0,
+                });
+            }
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<Scenario> {
@@ -276,7 +403,7 @@ impl Scenarios {
     pub fn remove(&self, id: &str) -> Option<Scenario> {
         let mut inner = self.lock();
         let i = inner.list.iter().position(|s| s.id == id)?;
-        Some(inner.list.remove(i))
+        Some(inner.remove(i))
     }
 
     /// Every scenario, oldest first.
@@ -288,10 +415,20 @@ impl Scenarios {
         &self.default
     }
 
-    /// Replaces every scenario by `scenarios` (reset to the start-up set).
+    /// Replaces every scenario by `scenarios` (reset to the start-up set);
+    /// those without an id get one.
     pub fn replace_all(&self, scenarios: Vec<Scenario>) {
         let mut inner = self.lock();
-        inner.list = scenarios;
+        inner.list.clear();
+        inner.bytes = 0;
+        for mut scenario in scenarios {
+            if scenario.id.is_empty() {
+                scenario.id = inner.fresh_id();
+            }
+            scenario.weight = serde_json::to_vec(&scenario).map_or(0, |v| v.len());
+            inner.bytes += scenario.weight;
+            inner.list.push(scenario);
+        }
     }
 }
 
@@ -389,6 +526,18 @@ mod tests {
         );
         assert!(s.remove("scenario-1").is_some());
         assert!(s.remove("scenario-1").is_none());
+
+        // Generated ids skip those a caller chose.
+        let s = Scenarios::new(Outcome::new(Action::Never, 0), 5);
+        s.add(
+            scenario(r#"{"id": "scenario-1", "always": {"action": "deny"}}"#),
+            false,
+        )
+        .unwrap();
+        let next = s
+            .add(scenario(r#"{"always": {"action": "deny"}}"#), false)
+            .unwrap();
+        assert_eq!(next.id, "scenario-2");
     }
 
     #[test]

@@ -190,6 +190,40 @@ async fn tokens_signed_with_an_unknown_key_or_a_bad_signature() {
 }
 
 #[tokio::test]
+async fn a_counted_token_fault_waits_for_tokens_to_go_out() {
+    let app = spawn_app().await;
+    fault(
+        &app,
+        json!({"endpoint": "token", "fault": {"type": "unknown_key"}, "count": 1}),
+    )
+    .await;
+    let id = app.start_ciba(PRO).await;
+    app.poll(&id)
+        .await
+        .assert_error(400, "authorization_pending");
+    let pending = app
+        .control(Method::GET, "/mock/journal?endpoint=token", None)
+        .await;
+    assert_eq!(pending.body[0]["fault"], Value::Null, "not applied yet");
+    app.approve(&id).await;
+    app.clock.advance(Duration::from_secs(1));
+    let tokens = app.poll(&id).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let jwks = crate::tokens::jwks(&app).await;
+    let kid = jsonwebtoken::decode_header(tokens.body["access_token"].as_str().unwrap())
+        .unwrap()
+        .kid
+        .unwrap();
+    assert!(jwks.find(&kid).is_none(), "the fault applied to the tokens");
+    let applied = app
+        .control(Method::GET, "/mock/journal?fault=unknown_key", None)
+        .await;
+    assert_eq!(applied.body.as_array().unwrap().len(), 1);
+    let left = app.control(Method::GET, "/mock/faults", None).await;
+    assert_eq!(left.body, json!([]), "used up once applied");
+}
+
+#[tokio::test]
 async fn expired_tokens_and_a_working_refresh() {
     let app = spawn_app().await;
     fault(

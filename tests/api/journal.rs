@@ -145,6 +145,29 @@ async fn every_filter_selects_what_it_names() {
 }
 
 #[tokio::test]
+async fn entries_are_bounded_and_bare_tokens_are_masked() {
+    let app = spawn_app().await;
+    let long = "x".repeat(10_000);
+    let many: Vec<(String, String)> = (0..100).map(|i| (format!("p{i}"), "v".into())).collect();
+    client(Who::Nobody)
+        .get(app.url("/protocol/openid-connect/certs"))
+        .query(&[("long", long.as_str())])
+        .query(&many)
+        .header("Authorization", "eyJhbGciOiJSUzI1NiJ9.bare.token")
+        .send()
+        .await
+        .unwrap();
+    let entry = &journal(&app, "").await[0];
+    let kept = entry["params"]["long"].as_str().unwrap();
+    assert_eq!(kept.chars().count(), 257, "256 characters and an ellipsis");
+    assert!(kept.ends_with('…'));
+    let params = entry["params"].as_object().unwrap();
+    assert_eq!(params.len(), 65, "64 parameters and the count of the rest");
+    assert_eq!(params["…"], "37 more parameters");
+    assert_eq!(entry["authorization"], "***");
+}
+
+#[tokio::test]
 async fn the_ring_buffer_keeps_the_last_entries() {
     let app = spawn_app_with(|s| s.control.journal_capacity = 3).await;
     for _ in 0..5 {

@@ -232,6 +232,42 @@ async fn approve_as_another_professional_with_extra_claims() {
 }
 
 #[tokio::test]
+async fn a_refused_request_uses_up_no_step_and_protocol_claims_are_kept() {
+    let app = spawn_app_with(|s| s.ciba.max_requests = 1).await;
+    add(
+        &app,
+        json!({"id": "two", "match": {"login_hint": PRO},
+               "steps": [{"action": "deny"}, {"action": "approve"}]}),
+    )
+    .await;
+    let first = bc(&app, Who::Client, &[("login_hint", OTHER)]).await;
+    // The store is full: this request is refused, and keeps its step.
+    app.bc_authorize(PRO)
+        .await
+        .assert_error(503, "temporarily_unavailable");
+    let kept = app.control(Method::GET, "/mock/scenarios/two", None).await;
+    assert_eq!(kept.body["steps"].as_array().unwrap().len(), 2);
+    app.control(
+        Method::POST,
+        &format!("/mock/ciba/requests/{first}/deny"),
+        None,
+    )
+    .await;
+    app.poll(&first).await;
+    app.control(Method::POST, "/mock/reset", None).await;
+
+    let refused = app
+        .control(
+            Method::POST,
+            "/mock/scenarios",
+            Some(json!({"always": {"action": "approve", "claims": {"sid": "x"}}})),
+        )
+        .await;
+    let why = refused.assert_error(400, "invalid_request");
+    assert!(why.contains("may not set \"sid\""), "{why}");
+}
+
+#[tokio::test]
 async fn fixture_professionals_carry_their_own_behaviour() {
     let app = spawn_app().await;
     let refused = bc(&app, Who::Client, &[("login_hint", REFUSES)]).await;
@@ -324,7 +360,8 @@ async fn a_scenario_file_is_loaded_at_start_and_restored_by_reset() {
         &path,
         json!({
             "scenarios": [{"id": "refuses", "match": {"login_hint": PRO}, "always": {"action": "deny"}}],
-            "faults": [{"id": "slow-jwks", "endpoint": "jwks", "fault": {"type": "latency", "ms": 1}}]
+            "faults": [{"id": "slow-jwks", "endpoint": "jwks", "fault": {"type": "latency", "ms": 1}},
+                       {"endpoint": "jwks", "fault": {"type": "latency", "ms": 1}}]
         })
         .to_string(),
     )
@@ -335,6 +372,10 @@ async fn a_scenario_file_is_loaded_at_start_and_restored_by_reset() {
     app.poll(&id).await.assert_error(400, "access_denied");
     let faults = app.control(Method::GET, "/mock/faults", None).await;
     assert_eq!(faults.body[0]["id"], "slow-jwks");
+    assert_eq!(
+        faults.body[1]["id"], "fault-1",
+        "entries without an id get one"
+    );
 
     app.control(Method::DELETE, "/mock/scenarios", None).await;
     app.control(Method::DELETE, "/mock/faults", None).await;

@@ -22,7 +22,7 @@ use crate::codeflow::{Challenge, ChallengeMethod, Pending, valid_verifier_syntax
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::login_page;
-use crate::scenarios::{Facts, Outcome};
+use crate::scenarios::{Facts, Outcome, Taken};
 use crate::state::AppState;
 
 pub use login::{decide, search};
@@ -180,25 +180,33 @@ fn authorize(
     if let Some(hint) = pending.login_hint.as_deref()
         && let Some(professional) = state.annuaire.get(hint)
     {
-        let outcome = automatic(state, client, hint, &professional);
-        match outcome.as_ref().map(|o| o.action) {
+        let taken = automatic(state, client, hint, &professional);
+        match taken.as_ref().map(|t| t.outcome.action) {
             Some(Action::Approve) => {
                 let channel = if professional.reachable_by(AuthMode::Mobile) {
                     AuthMode::Mobile
                 } else {
                     AuthMode::Card
                 };
+                let outcome = taken.as_ref().map(|t| t.outcome.clone());
                 let claims = outcome.as_ref().and_then(|o| o.claims.clone());
-                let professional = match outcome.as_ref().and_then(|o| o.as_id_nat.as_deref()) {
+                let login = match outcome.as_ref().and_then(|o| o.as_id_nat.as_deref()) {
                     Some(other) => state.annuaire.get(other).ok_or_else(|| {
                         to_client.fail(
                             "server_error",
                             format!("the scenario approves as {other}, who left the annuaire"),
                         )
-                    })?,
-                    None => professional,
-                };
-                return login::complete(state, &pending, &professional, channel, claims, now);
+                    }),
+                    None => Ok(professional),
+                }
+                .and_then(|p| login::complete(state, &pending, &p, channel, claims, now));
+                if login.is_err()
+                    && let Some(taken) = taken
+                {
+                    // A failed login uses up no scenario step.
+                    state.scenarios.give_back(taken);
+                }
+                return login;
             }
             Some(Action::Deny) => {
                 return Err(to_client.fail(
@@ -233,18 +241,16 @@ fn automatic(
     client: &crate::clients::Client,
     login_hint: &str,
     professional: &crate::annuaire::Professional,
-) -> Option<Outcome> {
+) -> Option<Taken> {
     let facts = Facts {
         client_id: Some(&client.client_id),
         login_hint: Some(login_hint),
         ..Facts::default()
     };
-    let outcome = state
-        .scenarios
-        .outcome(&facts, professional.scenario.as_ref());
-    match outcome.action {
-        Action::Approve | Action::Deny => Some(outcome),
-        _ if client.auto_login => Some(Outcome::new(Action::Approve, 0)),
+    let taken = state.scenarios.take(&facts, professional.scenario.as_ref());
+    match taken.outcome.action {
+        Action::Approve | Action::Deny => Some(taken),
+        _ if client.auto_login => Some(Taken::from(Outcome::new(Action::Approve, 0))),
         _ => None,
     }
 }
