@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(Box<ServeArgs>),
+    /// Print the effective configuration (file, environment, flags) as TOML.
+    Config(Box<ServeArgs>),
     /// Manage the test-only PKI.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -113,12 +115,10 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The configuration file (or defaults) with these flags on top.
+    /// Defaults, the configuration file, `PSC_MOCK_<SECTION>__<KEY>`
+    /// variables, then these flags, in that order.
     pub fn settings(&self) -> Result<Settings, crate::config::ConfigError> {
-        let mut settings = match &self.config {
-            Some(path) => Settings::from_file(path)?,
-            None => Settings::default(),
-        };
+        let mut settings = Settings::layered(self.config.as_deref(), unicode_env())?;
         if let Some(bind) = self.bind {
             settings.server.bind = bind;
         }
@@ -214,6 +214,24 @@ pub fn generate_annuaire(
         }
         None => print!("{text}"),
     }
+    Ok(())
+}
+
+/// The environment, as text (a variable that is not UTF-8 cannot be one of
+/// ours, and is skipped).
+fn unicode_env() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+}
+
+/// `psc-mock config [flags]`: the settings `serve` would run with, as TOML
+/// (a valid configuration file).
+pub fn print_config(args: &ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = args.settings()?;
+    settings.validate()?;
+    println!("# psc-mock's effective configuration: defaults, then the file, then");
+    println!("# PSC_MOCK_<SECTION>__<KEY> variables, then flags. A valid --config file.");
+    print!("{}", toml::to_string(&settings)?);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use clap::Parser;
 use psc_mock::cli::{
     AnnuaireCommand, Cli, Command, KeysCommand, check_annuaire, generate_annuaire, generate_keys,
-    serve,
+    print_config, serve,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -20,6 +20,7 @@ async fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         None => serve(&cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Config(args)) => print_config(args),
         Some(Command::Keys(KeysCommand::Generate { out, force })) => generate_keys(out, *force),
         Some(Command::Annuaire(AnnuaireCommand::Check { file })) => check_annuaire(file),
         Some(Command::Annuaire(AnnuaireCommand::Generate { count, seed, out })) => {

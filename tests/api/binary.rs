@@ -356,3 +356,55 @@ async fn generated_professionals_can_log_in_beside_the_fixtures() {
         assert_eq!(tokens.status(), 200, "{login_hint}");
     }
 }
+
+/// `psc-mock config` with a file, variables and flags: each layer wins over
+/// the one before, and the output is itself a valid configuration file.
+#[tokio::test]
+async fn configuration_layers_file_then_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("psc-mock.toml");
+    std::fs::write(
+        &file,
+        "[ciba]\nexpires_in_s = 60\ninterval_s = 3\n[server]\nbind = \"127.0.0.1:7000\"\n",
+    )
+    .unwrap();
+    let run = |extra_env: &[(&str, &str)], args: &[&str]| {
+        let mut command = std::process::Command::new(BIN);
+        command.arg("config").args(args);
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        command.output().expect("psc-mock config runs")
+    };
+    let out = run(
+        &[
+            ("PSC_MOCK_CONFIG", file.to_str().unwrap()),
+            ("PSC_MOCK_CIBA__INTERVAL_S", "5"),
+            ("PSC_MOCK_SERVER__BIND", "127.0.0.1:7001"),
+        ],
+        &["--bind", "127.0.0.1:7002"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let effective = psc_mock::config::Settings::from_toml(&text).expect("a valid file");
+    assert_eq!(effective.ciba.expires_in_s, 60, "the file");
+    assert_eq!(effective.ciba.interval_s, 5, "the variable over the file");
+    assert_eq!(
+        effective.server.bind.to_string(),
+        "127.0.0.1:7002",
+        "the flag over both"
+    );
+
+    let bad = run(&[("PSC_MOCK_TOKENS__ACCESS_TTL", "60")], &[]);
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("environment variable PSC_MOCK_TOKENS__ACCESS_TTL")
+            && stderr.contains("access_ttl"),
+        "{stderr}"
+    );
+}

@@ -2,8 +2,9 @@
 //!
 //! `config/psc-mock.toml` documents those defaults and is checked against
 //! [`Settings::default`] by a test. A user's TOML file may set any subset;
-//! unknown keys are refused with their name. Command-line flags are applied
-//! on top by `cli`.
+//! unknown keys are refused with their name. `PSC_MOCK_<SECTION>__<KEY>`
+//! environment variables override the file ([`layers`]); command-line flags
+//! are applied on top by `cli`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ciba::Action;
+
+mod layers;
+
+pub use layers::ENV_PREFIX;
 
 /// Errors while reading the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +27,8 @@ pub enum ConfigError {
     },
     #[error("configuration file {path}: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }
@@ -420,7 +427,7 @@ mod tests {
 
     #[test]
     fn the_documented_file_is_the_default() {
-        let text = include_str!("../config/psc-mock.toml");
+        let text = include_str!("../../config/psc-mock.toml");
         let parsed = Settings::from_toml(text).expect("config/psc-mock.toml parses");
         assert_eq!(parsed, Settings::default());
     }
