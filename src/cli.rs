@@ -16,7 +16,8 @@ use crate::startup::Application;
     name = "psc-mock",
     version,
     about = "A mock of Pro Santé Connect: CIBA over mTLS, fixture professionals, scriptable approval.",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = "Settings: defaults < --config FILE < PSC_MOCK_<SECTION>__<KEY> variables (e.g. PSC_MOCK_CIBA__EXPIRES_IN_S=60) < flags. `psc-mock config` prints the result."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,6 +32,10 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Print the effective configuration (file, environment, flags) as TOML.
     Config(Box<ServeArgs>),
+    /// Run a client against a PSC-like issuer (psc-mock or ANS's test
+    /// platform), to check certificates and client settings.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Manage the test-only PKI.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -58,6 +63,13 @@ pub enum AnnuaireCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// A whole CIBA login, each step printed: discovery, bc-authorize,
+    /// token polls, ID token check, userinfo.
+    Ciba(Box<crate::ciba_client::CibaCheck>),
 }
 
 #[derive(Debug, Subcommand)]

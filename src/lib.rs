@@ -21,6 +21,7 @@
 
 pub mod annuaire;
 pub mod ciba;
+pub mod ciba_client;
 pub mod cli;
 pub mod clients;
 pub mod clock;

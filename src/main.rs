@@ -2,8 +2,8 @@
 
 use clap::Parser;
 use psc_mock::cli::{
-    AnnuaireCommand, Cli, Command, KeysCommand, check_annuaire, generate_annuaire, generate_keys,
-    print_config, serve,
+    AnnuaireCommand, Cli, ClientCommand, Command, KeysCommand, check_annuaire, generate_annuaire,
+    generate_keys, print_config, serve,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -21,6 +21,9 @@ async fn main() -> std::process::ExitCode {
         None => serve(&cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Config(args)) => print_config(args),
+        Some(Command::Client(ClientCommand::Ciba(args))) => {
+            psc_mock::ciba_client::run(args).await.map_err(Into::into)
+        }
         Some(Command::Keys(KeysCommand::Generate { out, force })) => generate_keys(out, *force),
         Some(Command::Annuaire(AnnuaireCommand::Check { file })) => check_annuaire(file),
         Some(Command::Annuaire(AnnuaireCommand::Generate { count, seed, out })) => {

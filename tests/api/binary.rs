@@ -408,3 +408,65 @@ async fn configuration_layers_file_then_environment_then_flags() {
         "{stderr}"
     );
 }
+
+/// `psc-mock client ciba` against the binary: a whole login printed step by
+/// step, then a refusal and a wrong secret reported as such, with exit 1.
+#[tokio::test]
+async fn the_cli_client_runs_a_ciba_login_and_reports_failures() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_server, banner) = start(
+        &["--bind", "127.0.0.1:0", "--auto-approve-after-ms", "300"],
+        repo,
+    )
+    .await;
+    let issuer = field(&banner, "issuer").to_owned();
+    let client = |extra: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["client", "ciba", "--issuer", &issuer])
+            .args(extra)
+            .current_dir(repo)
+            .kill_on_drop(true);
+        async move { command.output().await.expect("the client runs") }
+    };
+
+    let ok = client(&[
+        "--ca",
+        "keys/ca.pem",
+        "--cert",
+        "keys/client.pem",
+        "--key",
+        "keys/client.key",
+    ])
+    .await;
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for step in [
+        "1. discovery",
+        "2. bc-authorize",
+        "3. token",
+        "ok: RS256 signature, iss and aud; SubjectNameID 899700245667",
+        "ok: ANTOINE BRESSOLIER (899700245667)",
+        "CIBA login complete.",
+    ] {
+        assert!(out.contains(step), "{step:?} missing from:\n{out}");
+    }
+
+    // A fixture professional who always refuses.
+    let refused = client(&["--login-hint", "899700900105"]).await;
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("token: HTTP 400: access_denied"), "{err}");
+
+    let wrong = client(&["--client-secret", "nope"]).await;
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        err.contains("bc-authorize: HTTP 401: invalid_client"),
+        "{err}"
+    );
+}
