@@ -97,57 +97,59 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(json)
             .app_data(path)
             .app_data(query)
-            .service(resource("/health").route(web::get().to(misc::health)))
-            .service(resource("/openapi.json").route(web::get().to(openapi::document)))
-            .service(resource("/ui").route(web::get().to(ui::page)))
-            .service(resource("/ciba/requests").route(web::get().to(ciba::list)))
-            .service(resource("/ciba/recent").route(web::get().to(ciba::recent)))
-            .service(resource("/ciba/requests/{auth_req_id}").route(web::get().to(ciba::get)))
+            .service(resource("/health", "GET").route(web::get().to(misc::health)))
+            .service(resource("/openapi.json", "GET").route(web::get().to(openapi::document)))
+            .service(resource("/ui", "GET").route(web::get().to(ui::page)))
+            .service(resource("/ciba/requests", "GET").route(web::get().to(ciba::list)))
+            .service(resource("/ciba/recent", "GET").route(web::get().to(ciba::recent)))
             .service(
-                resource("/ciba/requests/{auth_req_id}/{action}")
+                resource("/ciba/requests/{auth_req_id}", "GET").route(web::get().to(ciba::get)),
+            )
+            .service(
+                resource("/ciba/requests/{auth_req_id}/{action}", "POST")
                     .route(web::post().to(ciba::decide)),
             )
             .service(
-                resource("/scenarios")
+                resource("/scenarios", "GET, POST, DELETE")
                     .route(web::get().to(scenarios::list))
                     .route(web::post().to(scenarios::create))
                     .route(web::delete().to(scenarios::delete_all)),
             )
             // Ids default to idNats, which may contain a '/'.
             .service(
-                resource("/scenarios/{id:.+}")
+                resource("/scenarios/{id:.+}", "GET, PUT, DELETE")
                     .route(web::get().to(scenarios::get))
                     .route(web::put().to(scenarios::put))
                     .route(web::delete().to(scenarios::delete)),
             )
             .service(
-                resource("/faults")
+                resource("/faults", "GET, POST, DELETE")
                     .route(web::get().to(faults::list))
                     .route(web::post().to(faults::create))
                     .route(web::delete().to(faults::delete_all)),
             )
             .service(
-                resource("/faults/{id:.+}")
+                resource("/faults/{id:.+}", "GET, DELETE")
                     .route(web::get().to(faults::get))
                     .route(web::delete().to(faults::delete)),
             )
             .service(
-                resource("/journal")
+                resource("/journal", "GET, DELETE")
                     .route(web::get().to(journal::list))
                     .route(web::delete().to(journal::clear)),
             )
             .service(
-                resource("/identities")
+                resource("/identities", "GET, POST")
                     .route(web::get().to(identities::list))
                     .route(web::post().to(identities::add)),
             )
             // idNats issued by structures contain a '/': the tail takes it.
             .service(
-                resource("/identities/{id_nat:.+}")
+                resource("/identities/{id_nat:.+}", "GET, DELETE")
                     .route(web::get().to(identities::get))
                     .route(web::delete().to(identities::remove)),
             )
-            .service(resource("/clock/advance").route(web::post().to(misc::advance_clock)))
-            .service(resource("/reset").route(web::post().to(misc::reset))),
+            .service(resource("/clock/advance", "POST").route(web::post().to(misc::advance_clock)))
+            .service(resource("/reset", "POST").route(web::post().to(misc::reset))),
     );
 }

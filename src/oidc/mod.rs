@@ -99,30 +99,30 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
         cfg.service(
             web::scope(&format!("/auth/realms/{realm}"))
                 .wrap(actix_web::middleware::from_fn(crate::journal::observe))
-                .service(resource(DISCOVERY).route(web::get().to(discovery::get)))
-                .service(resource(WALLET_DISCOVERY).route(web::get().to(discovery::get)))
-                .service(resource(JWKS).route(web::get().to(jwks::get)))
-                .service(resource(BC_AUTHORIZE).route(web::post().to(bc_authorize::post)))
-                .service(resource(TOKEN).route(web::post().to(token::post)))
-                .service(resource(INTROSPECT).route(web::post().to(introspect::post)))
-                .service(resource(REVOKE).route(web::post().to(revoke::post)))
+                .service(resource(DISCOVERY, "GET").route(web::get().to(discovery::get)))
+                .service(resource(WALLET_DISCOVERY, "GET").route(web::get().to(discovery::get)))
+                .service(resource(JWKS, "GET").route(web::get().to(jwks::get)))
+                .service(resource(BC_AUTHORIZE, "POST").route(web::post().to(bc_authorize::post)))
+                .service(resource(TOKEN, "POST").route(web::post().to(token::post)))
+                .service(resource(INTROSPECT, "POST").route(web::post().to(introspect::post)))
+                .service(resource(REVOKE, "POST").route(web::post().to(revoke::post)))
                 .service(
-                    resource(LOGOUT)
+                    resource(LOGOUT, "GET, POST")
                         .route(web::get().to(logout::get))
                         .route(web::post().to(logout::post)),
                 )
                 .service(
-                    resource(USERINFO)
+                    resource(USERINFO, "GET, POST")
                         .route(web::get().to(userinfo::handle))
                         .route(web::post().to(userinfo::handle)),
                 )
                 .service(
-                    resource(AUTHORIZE)
+                    resource(AUTHORIZE, "GET, POST")
                         .route(web::get().to(authorize::get))
                         .route(web::post().to(authorize::post)),
                 )
                 .service(
-                    resource(authorize::LOGIN_PATH)
+                    resource(authorize::LOGIN_PATH, "GET, POST")
                         .route(web::get().to(authorize::search))
                         .route(web::post().to(authorize::decide)),
                 ),
@@ -130,17 +130,28 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     }
 }
 
-/// A resource whose other methods get a JSON 405 rather than an empty one.
-pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// The methods a resource answers, for the `Allow` header of its 405s.
+#[derive(Debug, Clone, Copy)]
+struct Allow(&'static str);
+
+/// A resource whose other methods get a JSON 405 with an `Allow` header
+/// listing `allow` (RFC 9110 §15.5.6), rather than an empty one.
+pub fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path)
+        .app_data(Allow(allow))
+        .default_service(web::to(method_not_allowed))
 }
 
-async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, OAuthError> {
-    Err(OAuthError::MethodNotAllowed(format!(
-        "{} is not allowed on {}",
-        req.method(),
-        req.path()
-    )))
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let error =
+        OAuthError::MethodNotAllowed(format!("{} is not allowed on {}", req.method(), req.path()));
+    let mut response = HttpResponse::from_error(error);
+    if let Some(Allow(allow)) = req.app_data::<Allow>()
+        && let Ok(value) = header::HeaderValue::from_str(allow)
+    {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// Unknown paths: a JSON 404 naming the path.

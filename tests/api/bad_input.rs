@@ -80,6 +80,20 @@ async fn unknown_paths_and_wrong_methods_answer_json() {
             .assert_error(405, "invalid_request")
             .contains("GET is not allowed")
     );
+    assert_eq!(
+        wrong.headers["allow"], "POST",
+        "RFC 9110: the methods it takes"
+    );
+    let control = Answer::from(
+        client(Who::Nobody)
+            .patch(format!("{}/mock/scenarios", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    control.assert_error(405, "invalid_request");
+    assert_eq!(control.headers["allow"], "GET, POST, DELETE");
 }
 
 #[tokio::test]
