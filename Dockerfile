@@ -19,7 +19,8 @@
 # shows the mounts.
 
 # --- build -------------------------------------------------------------------
-# Rust 1.89 at least (actix-web's minimum); this is the version CI tests with.
+# Rust 1.89 at least (actix-web's minimum, above the crate's rust-version 1.88);
+# 1.95 is the toolchain the project was last built and tested with.
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
 # The context is what .dockerignore lets through: the manifest, the lock file,
