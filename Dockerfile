@@ -19,7 +19,7 @@
 # shows the mounts.
 
 # --- build -------------------------------------------------------------------
-# Rust 1.89 at least (actix-web's minimum, above the crate's rust-version 1.88);
+# Rust 1.89 at least (the crate's rust-version, actix-web's minimum);
 # 1.95 is the toolchain the project was last built and tested with.
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
