@@ -68,12 +68,13 @@ ENTRYPOINT ["ciba_client"]
 FROM runtime-base AS runtime
 COPY --from=builder /src/target/release/psc-mock /usr/local/bin/psc-mock
 USER 10001:10001
-ENV PSC_MOCK_PUBLIC_URL=https://psc-mock:8443
+# Settings from the environment (PSC_MOCK_<SECTION>__<KEY>); a CI service
+# that cannot pass arguments sets more the same way, e.g.
+# PSC_MOCK_CIBA__DEFAULT_ACTION=approve.
+ENV PSC_MOCK_SERVER__BIND=0.0.0.0:8443 \
+    PSC_MOCK_SERVER__PUBLIC_URL=https://psc-mock:8443
 EXPOSE 8443
-# A shell turns the variables into flags (PSC_MOCK_AUTO_APPROVE_AFTER_MS is
-# for CI services that cannot pass arguments), then exec hands the process
-# over to psc-mock, which stops cleanly on the container's SIGTERM.
-ENTRYPOINT ["/bin/sh", "-c", "exec psc-mock --bind 0.0.0.0:8443 --public-url \"$PSC_MOCK_PUBLIC_URL\" ${PSC_MOCK_AUTO_APPROVE_AFTER_MS:+--auto-approve-after-ms \"$PSC_MOCK_AUTO_APPROVE_AFTER_MS\"} \"$@\"", "psc-mock"]
+ENTRYPOINT ["psc-mock"]
 CMD []
 # /mock/health stays open even with a control token. With your own server
 # certificate, mount its CA at /app/keys/ca.pem or override this check.

@@ -473,10 +473,10 @@ async fn the_image_takes_its_public_url_and_auto_approval_from_the_environment()
     lay_out_app(&container, &runtime);
     let mut env = env_of(&runtime);
     env.insert(
-        "PSC_MOCK_PUBLIC_URL".into(),
+        "PSC_MOCK_SERVER__PUBLIC_URL".into(),
         format!("https://localhost:{PORT}"),
     );
-    env.insert("PSC_MOCK_AUTO_APPROVE_AFTER_MS".into(), "0".into());
+    env.insert("PSC_MOCK_CIBA__DEFAULT_ACTION".into(), "approve".into());
     // ENTRYPOINT and CMD as they are.
     let mut command = exec_form(
         "ENTRYPOINT",
