@@ -7,15 +7,17 @@
 //! professionals of a fake Annuaire santé, and lets a control API play the
 //! professional's CPS card or e-CPS app.
 //!
-//! Start it inside a test on a free port:
+//! Inside a test suite, [`MockServer`] starts one on a free port and plays
+//! the professional directly:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut settings = psc_mock::config::Settings::default();
-//! settings.server.bind = "127.0.0.1:0".parse()?;
-//! let app = psc_mock::Application::build(settings)?;
-//! println!("issuer: {}", app.issuer());
-//! tokio::spawn(app.run_until_stopped());
+//! let psc = psc_mock::MockServer::builder().start().await?;
+//! println!("issuer: {}", psc.issuer());
+//! // … the code under test starts a CIBA request, then:
+//! for request in psc.pending_requests() {
+//!     psc.approve(&request.auth_req_id)?;
+//! }
 //! # Ok(()) }
 //! ```
 
@@ -34,6 +36,7 @@ pub mod form;
 pub mod journal;
 pub mod keys;
 pub mod login_page;
+mod mock_server;
 pub mod oidc;
 pub mod pki;
 pub mod scenarios;
@@ -43,4 +46,5 @@ pub mod state;
 pub mod tls;
 pub mod tokens;
 
+pub use mock_server::{MockServer, MockServerBuilder, MockServerError};
 pub use startup::{Application, StartupError};

@@ -217,6 +217,11 @@ impl Application {
         &self.state.clock
     }
 
+    /// The shared state, for the in-process handle ([`crate::MockServer`]).
+    pub(crate) fn state(&self) -> &web::Data<AppState> {
+        &self.state
+    }
+
     /// A handle to stop the server gracefully.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()

@@ -16,6 +16,7 @@ mod identities; // the annuaire through the control API
 mod interop; // a whole code flow driven by the openidconnect crate
 mod introspect; // introspection and revocation
 mod journal; // the request journal and its filters
+mod library; // psc_mock::MockServer, as a connecting service's tests use it
 mod logout; // browser and server-side logout
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
