@@ -3,6 +3,8 @@
 //! play the professional's CPS card or e-CPS app.
 
 mod machine;
+#[cfg(test)]
+mod properties;
 mod store;
 
 use std::sync::Arc;
