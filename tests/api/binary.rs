@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 const BIN: &str = env!("CARGO_BIN_EXE_psc-mock");
 
 /// Starts the binary and returns it with the banner lines up to `ready:`.
-async fn start(args: &[&str], dir: &Path) -> (Child, Vec<String>) {
+pub async fn start(args: &[&str], dir: &Path) -> (Child, Vec<String>) {
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -36,7 +36,7 @@ async fn start(args: &[&str], dir: &Path) -> (Child, Vec<String>) {
     (child, banner)
 }
 
-fn field<'a>(banner: &'a [String], name: &str) -> &'a str {
+pub fn field<'a>(banner: &'a [String], name: &str) -> &'a str {
     banner
         .iter()
         .find_map(|l| l.trim_start().strip_prefix(name))

@@ -21,6 +21,7 @@ mod logout; // browser and server-side logout
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
 mod refresh; // the refresh-token grant, rotation and session lifetimes
+mod resilience; // garbage handshakes, slow clients, a flood, graceful shutdown
 mod scenarios; // scripted professionals: matchers, steps, files, fixtures
 mod service; // the client_credentials grant
 mod tokens; // token shapes, verified with independent libraries
