@@ -6,6 +6,7 @@ mod binary; // the psc-mock executable: banner, keys generate, configuration err
 mod browser; // a real headless Chromium drives the login page
 mod ciba; // the CIBA poll flow and its outcomes
 mod codeflow; // the authorization code flow with PKCE
+mod conformance; // one test per requirement of CIBA Core, OIDC Core, RFC 8705, 7662, 7009
 mod container; // the Dockerfile's and compose file's commands, run without a container engine
 mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
