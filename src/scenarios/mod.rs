@@ -181,6 +181,28 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Outcomes played one per matching request, in order.
+    pub fn steps(matcher: Matcher, steps: impl IntoIterator<Item = Outcome>) -> Self {
+        Self {
+            id: String::new(),
+            matcher,
+            steps: steps.into_iter().collect(),
+            always: None,
+            weight: 0,
+        }
+    }
+
+    /// One outcome for every matching request.
+    pub fn always(matcher: Matcher, outcome: Outcome) -> Self {
+        Self {
+            id: String::new(),
+            matcher,
+            steps: VecDeque::new(),
+            always: Some(outcome),
+            weight: 0,
+        }
+    }
+
     /// A professional's sticky behaviour (`PUT /mock/scenarios/{login_hint}`).
     pub fn for_professional(login_hint: &str, outcome: Outcome) -> Self {
         Self {
@@ -490,6 +512,29 @@ mod tests {
             ..Facts::default()
         };
         assert_eq!(s.outcome(&other, None).action, Action::Approve);
+    }
+
+    #[test]
+    fn scenarios_built_in_code_behave_like_posted_ones() {
+        let s = Scenarios::new(Outcome::new(Action::Never, 0), 10);
+        let steps = Scenario::steps(
+            Matcher::login_hint("a"),
+            [
+                Outcome::new(Action::Deny, 0),
+                Outcome::new(Action::Approve, 0),
+            ],
+        );
+        steps.validate(&annuaire()).unwrap();
+        s.add(steps, false).unwrap();
+        s.add(
+            Scenario::always(Matcher::login_hint("b"), Outcome::new(Action::Expire, 0)),
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.outcome(&hint("a"), None).action, Action::Deny);
+        assert_eq!(s.outcome(&hint("a"), None).action, Action::Approve);
+        assert_eq!(s.outcome(&hint("b"), None).action, Action::Expire);
+        assert_eq!(s.outcome(&hint("b"), None).action, Action::Expire);
     }
 
     #[test]
