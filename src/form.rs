@@ -67,26 +67,35 @@ impl FromRequest for Form {
     type Future = LocalBoxFuture<'static, Result<Self, OAuthError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<BodyLimit>>()
-            .map_or(64 * 1024, |l| l.0);
+        let limit = body_limit(req);
         let checked = check_headers(req, limit);
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             checked?;
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    OAuthError::invalid_request(format!("the request body could not be read: {e}"))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Form::parse(&body)
+            Form::parse(&read_limited(payload, limit).await?)
         })
     }
+}
+
+/// The configured body limit (64 KiB if none is configured).
+pub fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<BodyLimit>>()
+        .map_or(64 * 1024, |l| l.0)
+}
+
+/// The whole body, refused beyond `limit` bytes.
+pub async fn read_limited(mut payload: Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            OAuthError::invalid_request(format!("the request body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn too_large(limit: usize) -> OAuthError {

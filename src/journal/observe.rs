@@ -10,14 +10,13 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::web::{self, Bytes};
 use actix_web::{HttpMessage, HttpResponse};
-use futures_util::StreamExt;
 
 use super::{Entry, MASK, MASKED, MAX_PARAMS, MAX_VALUE, bounded, cut};
 use crate::error::OAuthError;
 use crate::faults::{Applied, Fault, FaultKind};
-use crate::form::BodyLimit;
+use crate::form::{body_limit, read_limited};
 use crate::oidc::Endpoint;
 use crate::scenarios::Facts;
 use crate::state::AppState;
@@ -59,12 +58,10 @@ pub async fn observe(
     let started = Instant::now();
     let at = state.clock.now();
     let endpoint = Endpoint::of_path(req.path()).unwrap_or(Endpoint::Any);
-    let limit = req
-        .app_data::<web::Data<BodyLimit>>()
-        .map_or(64 * 1024, |l| l.0);
+    let limit = body_limit(req.request());
 
     let body = if req.method() == Method::POST {
-        read_body(&mut req, limit).await
+        read_limited(req.take_payload(), limit).await
     } else {
         Ok(Bytes::new())
     };
@@ -130,24 +127,6 @@ pub async fn observe(
     );
     state.journal.record(entry);
     Ok(res)
-}
-
-/// The body, at most `limit` bytes (the form extractor's rule and error).
-async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<Bytes, OAuthError> {
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            OAuthError::invalid_request(format!("the request body could not be read: {e}"))
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(OAuthError::PayloadTooLarge(format!(
-                "the request body is larger than {limit} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// A payload that yields `body` again, for the handler's extractors.
