@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::ControlError;
+use crate::scenarios::at_path;
 
 /// Largest body read by [`parse_optional`].
 const MAX_BODY: usize = 64 * 1024;
@@ -13,15 +14,8 @@ const MAX_BODY: usize = 64 * 1024;
 /// Turns a JSON value (from `web::Json<Value>`) into `T`, naming where it
 /// went wrong.
 pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ControlError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        ControlError::BadRequest(if path == "." {
-            format!("invalid JSON body: {inner}")
-        } else {
-            format!("invalid JSON body: {path}: {inner}")
-        })
-    })
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| ControlError::BadRequest(format!("invalid JSON body: {}", at_path(e))))
 }
 
 /// A JSON body that may be absent (empty): `None` then.

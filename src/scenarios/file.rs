@@ -71,15 +71,7 @@ impl ScriptFile {
     /// Parses and validates the JSON text of a scenario file.
     pub fn parse(text: &str, annuaire: &Annuaire) -> Result<Self, String> {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
-        let file: Self = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                inner.to_string()
-            } else {
-                format!("{path}: {inner}")
-            }
-        })?;
+        let file: Self = serde_path_to_error::deserialize(deserializer).map_err(at_path)?;
         let mut ids = std::collections::HashSet::new();
         for (i, scenario) in file.scenarios.iter().enumerate() {
             scenario
@@ -100,6 +92,18 @@ impl ScriptFile {
             }
         }
         Ok(file)
+    }
+}
+
+/// A deserialization error, prefixed with the path of the value that is
+/// wrong (`scenarios[0].always.action: …`), if any.
+pub fn at_path(e: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if path == "." {
+        inner.to_string()
+    } else {
+        format!("{path}: {inner}")
     }
 }
 

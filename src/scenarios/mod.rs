@@ -27,7 +27,7 @@ use crate::annuaire::Annuaire;
 use crate::ciba::{Action, Approval};
 use crate::clock::later;
 
-pub use file::{ScriptFile, ScriptFileError};
+pub use file::{ScriptFile, ScriptFileError, at_path};
 pub use matching::{Facts, Matcher, Pattern};
 
 /// The longest delay an outcome may ask for: a day.
