@@ -39,6 +39,40 @@ pub enum StartupError {
     },
 }
 
+/// Everything the protocol listener serves, for one `App`: the shared data,
+/// the OIDC endpoints under the realm, the control API when it has no
+/// listener of its own, and the JSON 404. The server and the in-process
+/// fuzz harness both build their `App` with it.
+pub fn protocol_services(
+    settings: &Settings,
+    state: &web::Data<AppState>,
+    with_control: bool,
+) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    let cert_source = match (
+        settings.server.tls,
+        settings.server.client_cert_header.as_str(),
+    ) {
+        (true, _) => CertSource::Tls,
+        (false, "") => CertSource::None,
+        (false, header) => CertSource::Header(header.to_owned()),
+    };
+    let state = state.clone();
+    let limit = BodyLimit(settings.server.max_body_bytes);
+    let token = ControlToken(settings.control.token.clone());
+    let realm = settings.server.realm.clone();
+    move |cfg| {
+        cfg.app_data(state)
+            .app_data(web::Data::new(cert_source))
+            .app_data(web::Data::new(limit))
+            .app_data(web::Data::new(token))
+            .configure(oidc::routes(&realm));
+        if with_control {
+            cfg.configure(control::routes);
+        }
+        cfg.default_service(web::to(oidc::not_found));
+    }
+}
+
 /// How often finished CIBA requests are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(5);
 
@@ -102,34 +136,10 @@ impl Application {
         let state = web::Data::new(AppState::new(&settings, clock, annuaire, key, script));
         let control_token = web::Data::new(ControlToken(settings.control.token.clone()));
         let control_here = control_listener.is_none();
-        let cert_source = web::Data::new(
-            match (
-                settings.server.tls,
-                settings.server.client_cert_header.as_str(),
-            ) {
-                (true, _) => CertSource::Tls,
-                (false, "") => CertSource::None,
-                (false, header) => CertSource::Header(header.to_owned()),
-            },
-        );
-        let limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
-        let realm = settings.server.realm.clone();
-
         let app_state = state.clone();
-        let token = control_token.clone();
+        let services = settings.clone();
         let mut server = HttpServer::new(move || {
-            let app = App::new()
-                .app_data(app_state.clone())
-                .app_data(cert_source.clone())
-                .app_data(limit.clone())
-                .app_data(token.clone())
-                .configure(oidc::routes(&realm));
-            let app = if control_here {
-                app.configure(control::routes)
-            } else {
-                app
-            };
-            app.default_service(web::to(oidc::not_found))
+            App::new().configure(protocol_services(&services, &app_state, control_here))
         })
         .on_connect(capture_peer_certificate)
         .client_request_timeout(Duration::from_secs(10))

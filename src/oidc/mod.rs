@@ -8,7 +8,7 @@ mod grants;
 mod introspect;
 mod jwks;
 mod logout;
-mod params;
+pub mod params;
 mod revoke;
 mod token;
 mod userinfo;
