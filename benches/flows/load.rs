@@ -1,6 +1,7 @@
-//! The load runs against one server, sections 4 and 5: CIBA flows back to
-//! back from concurrent tasks, for a time (throughput, with CPU use) or for
-//! a number of flows (memory, sampling `VmRSS`). Collects the latency of
+//! The load runs against one server, sections 4 and 5: CIBA or code-flow
+//! logins back to back from concurrent tasks, for a time (throughput, with
+//! CPU use and the peak `VmRSS` under load) or for a number of flows
+//! (memory, sampling `VmRSS`). Collects the latency of
 //! every successful flow, for the percentiles, and groups the errors by
 //! message so that a failing run prints a few lines, not thousands.
 
@@ -11,11 +12,15 @@ use std::time::{Duration, Instant};
 use reqwest::Client;
 
 use crate::BenchResult;
-use crate::flow::{Target, flow, make_client};
+use crate::flow::{Kind, Target, flow, make_client};
 use crate::server::{CpuMeter, Server, rss_mib};
 
-/// The concurrency of the second throughput run and of the memory run.
+/// The concurrency of the memory run, and the one the target is set at.
 pub const HIGH_CONCURRENCY: usize = 16;
+/// The concurrencies of the throughput runs.
+pub const CONCURRENCIES: [usize; 3] = [1, HIGH_CONCURRENCY, 64];
+/// How often `VmRSS` is read during a throughput run.
+const RSS_EVERY: Duration = Duration::from_millis(250);
 pub const WARM_UP: Duration = Duration::from_secs(1);
 /// Distinct error messages printed per run; the rest are only counted.
 const ERRORS_SHOWN: usize = 10;
@@ -29,7 +34,10 @@ pub fn sample_every(total_flows: u64) -> u64 {
 
 /// One throughput run, for the summary.
 pub struct ThroughputRun {
+    pub kind: Kind,
     pub concurrency: usize,
+    /// The highest `VmRSS` read during the run, in MiB.
+    pub peak_rss: f64,
     pub stats: RunStats,
     pub errors: u64,
     pub warm_up_errors: u64,
@@ -74,7 +82,7 @@ pub struct Load {
 impl Load {
     pub fn new(server: &Server) -> BenchResult<Self> {
         let target = Arc::new(Target::new(&server.base));
-        let clients = (0..HIGH_CONCURRENCY)
+        let clients = (0..CONCURRENCIES[2])
             .map(|_| make_client())
             .collect::<BenchResult<Vec<_>>>()?;
         Ok(Self {
@@ -84,48 +92,64 @@ impl Load {
         })
     }
 
-    /// Section 4: a warm-up, then `run_for` of flows, at concurrency 1 and
-    /// [`HIGH_CONCURRENCY`].
+    /// Section 4: for each kind of login and each of [`CONCURRENCIES`], a
+    /// warm-up, then `run_for` of flows.
     pub async fn throughput(&self, run_for: Duration) -> BenchResult<Vec<ThroughputRun>> {
         let mut runs = Vec::new();
-        for concurrency in [1, HIGH_CONCURRENCY] {
-            let clients = &self.clients[..concurrency];
-            let warm = ErrorLog::new(format!("warm-up c={concurrency}"));
-            self.run_timed(clients, WARM_UP, &warm).await;
-            let errors = ErrorLog::new(format!("throughput c={concurrency}"));
-            let cpu = CpuMeter::start(self.pid)?;
-            let stats = self.run_timed(clients, run_for, &errors).await;
-            let cpu = cpu.stop(stats.elapsed)?;
-            warm.report();
-            errors.report();
-            println!(
-                "  c={concurrency:<3} {:>8.0} flows/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {} flows, {} errors",
-                stats.rate(),
-                stats.percentile_ms(50.0),
-                stats.percentile_ms(99.0),
-                stats.ok,
-                errors.count(),
-            );
-            println!(
-                "        CPU: server {:.0}%, load generator {:.0}% (of one core); server {} ms CPU per flow",
-                cpu.server_share * 100.0,
-                cpu.own_share * 100.0,
-                if stats.ok == 0 {
-                    "-".to_owned()
-                } else {
-                    format!("{:.2}", cpu.server_seconds * 1000.0 / stats.ok as f64)
-                },
-            );
-            runs.push(ThroughputRun {
-                concurrency,
-                stats,
-                errors: errors.count(),
-                warm_up_errors: warm.count(),
-            });
+        for kind in [Kind::Ciba, Kind::Code] {
+            for concurrency in CONCURRENCIES {
+                runs.push(self.throughput_run(kind, concurrency, run_for).await?);
+            }
         }
         let rss_after_throughput = rss_mib(self.pid)?;
         println!("  VmRSS after the throughput runs: {rss_after_throughput:.1} MiB");
         Ok(runs)
+    }
+
+    async fn throughput_run(
+        &self,
+        kind: Kind,
+        concurrency: usize,
+        run_for: Duration,
+    ) -> BenchResult<ThroughputRun> {
+        let clients = &self.clients[..concurrency];
+        let label = format!("{} c={concurrency}", kind.name());
+        let warm = ErrorLog::new(format!("warm-up {label}"));
+        self.run_timed(kind, clients, WARM_UP, &warm).await;
+        let errors = ErrorLog::new(format!("throughput {label}"));
+        let cpu = CpuMeter::start(self.pid)?;
+        let peak = PeakRss::start(self.pid);
+        let stats = self.run_timed(kind, clients, run_for, &errors).await;
+        let peak_rss = peak.stop().await;
+        let cpu = cpu.stop(stats.elapsed)?;
+        warm.report();
+        errors.report();
+        println!(
+            "  {label:<9} {:>8.0} flows/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {} flows, {} errors, peak VmRSS {peak_rss:.1} MiB",
+            stats.rate(),
+            stats.percentile_ms(50.0),
+            stats.percentile_ms(99.0),
+            stats.ok,
+            errors.count(),
+        );
+        println!(
+            "            CPU: server {:.0}%, load generator {:.0}% (of one core); server {} ms CPU per flow",
+            cpu.server_share * 100.0,
+            cpu.own_share * 100.0,
+            if stats.ok == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.2}", cpu.server_seconds * 1000.0 / stats.ok as f64)
+            },
+        );
+        Ok(ThroughputRun {
+            kind,
+            concurrency,
+            peak_rss,
+            stats,
+            errors: errors.count(),
+            warm_up_errors: warm.count(),
+        })
     }
 
     /// Section 5: `total_flows` flows at [`HIGH_CONCURRENCY`], sampling the
@@ -168,13 +192,20 @@ impl Load {
     /// One task per client, each running flows back to back for `duration`.
     async fn run_timed(
         &self,
+        kind: Kind,
         clients: &[Client],
         duration: Duration,
         errors: &Arc<ErrorLog>,
     ) -> RunStats {
         let deadline = Instant::now() + duration;
-        self.run(clients, errors, move || Instant::now() < deadline, || {})
-            .await
+        self.run(
+            kind,
+            clients,
+            errors,
+            move || Instant::now() < deadline,
+            || {},
+        )
+        .await
     }
 
     /// `total` flows shared among one task per client; the task finishing
@@ -196,7 +227,10 @@ impl Load {
                 }
             }
         };
-        let stats = self.run(&self.clients, errors, more, after_flow).await;
+        let clients = &self.clients[..HIGH_CONCURRENCY];
+        let stats = self
+            .run(Kind::Ciba, clients, errors, more, after_flow)
+            .await;
         let mut samples = std::mem::take(&mut *lock(&samples));
         samples.sort_by_key(|s| s.0);
         (stats, samples)
@@ -207,6 +241,7 @@ impl Load {
     /// flows and their latencies, its errors in `errors`.
     async fn run<M, A>(
         &self,
+        kind: Kind,
         clients: &[Client],
         errors: &Arc<ErrorLog>,
         more: M,
@@ -227,7 +262,7 @@ impl Load {
                     let mut latencies = Vec::new();
                     while more() {
                         let t0 = Instant::now();
-                        match flow(&client, &target).await {
+                        match flow(kind, &client, &target, None).await {
                             Ok(()) => latencies.push(t0.elapsed().as_micros() as u64),
                             Err(e) => errors.record(&e),
                         }
@@ -248,6 +283,38 @@ impl Load {
     }
 }
 
+/// The highest `VmRSS` of the server while a run goes on, read every
+/// [`RSS_EVERY`].
+struct PeakRss {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<f64>,
+}
+
+impl PeakRss {
+    fn start(pid: u32) -> Self {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let mut peak = rss_mib(pid).unwrap_or(f64::NAN);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    () = tokio::time::sleep(RSS_EVERY) => {}
+                }
+                if let Ok(mib) = rss_mib(pid) {
+                    peak = peak.max(mib);
+                }
+            }
+            peak
+        });
+        Self { stop, task }
+    }
+
+    async fn stop(self) -> f64 {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or(f64::NAN)
+    }
+}
+
 /// Successful flows of a run and their latencies.
 pub struct RunStats {
     pub ok: u64,
@@ -257,7 +324,7 @@ pub struct RunStats {
 }
 
 impl RunStats {
-    fn new(mut latencies_us: Vec<u64>, elapsed: Duration) -> Self {
+    pub fn new(mut latencies_us: Vec<u64>, elapsed: Duration) -> Self {
         latencies_us.sort_unstable();
         Self {
             ok: latencies_us.len() as u64,
@@ -282,7 +349,7 @@ impl RunStats {
 }
 
 /// Counts a run's errors by message; [`ErrorLog::report`] prints them.
-struct ErrorLog {
+pub struct ErrorLog {
     run: String,
     count: AtomicU64,
     /// Distinct messages (at most [`ERRORS_SHOWN`]) and how often each came.
@@ -290,7 +357,7 @@ struct ErrorLog {
 }
 
 impl ErrorLog {
-    fn new(run: String) -> Arc<Self> {
+    pub fn new(run: String) -> Arc<Self> {
         Arc::new(Self {
             run,
             count: AtomicU64::new(0),
@@ -298,7 +365,7 @@ impl ErrorLog {
         })
     }
 
-    fn record(&self, error: &str) {
+    pub fn record(&self, error: &str) {
         self.count.fetch_add(1, Ordering::Relaxed);
         let mut messages = lock(&self.messages);
         if let Some((_, n)) = messages.iter_mut().find(|(m, _)| m == error) {
@@ -308,12 +375,12 @@ impl ErrorLog {
         }
     }
 
-    fn count(&self) -> u64 {
+    pub fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
 
     /// Prints the run's errors, if any.
-    fn report(&self) {
+    pub fn report(&self) {
         let total = self.count();
         if total == 0 {
             return;
@@ -332,7 +399,7 @@ impl ErrorLog {
 
 /// Locks a mutex even if a task panicked while holding it: the data (counts,
 /// samples) is still worth reporting.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -13,6 +13,11 @@
 //!   1 s warm-up.
 //! - `BENCH_FLOWS` (default 100000): flows of the memory run.
 //!
+//! `cargo bench --bench flows -- soak` runs the soak instead (see
+//! `soak.rs`): `SOAK_REQUESTS` (default 1 000 000) mixed requests at
+//! `SOAK_CONCURRENCY` (default 64), with the memory curve and the slowest
+//! request.
+//!
 //! In one run it prints:
 //!
 //! 1. **Signing speed**, one thread: RSA-2048 PKCS#1 v1.5 SHA-256 signatures
@@ -29,16 +34,20 @@
 //!    (`RUST_LOG=warn`) to reading its `ready:` line on stdout; 5 runs,
 //!    minimum and median.
 //! 3. **Idle RSS**: `VmRSS` of a fresh server 1 s after it is ready.
-//! 4. **Throughput**: against that same server, complete CIBA flows at
-//!    concurrency 1 and 16, each for `BENCH_SECONDS`: flows/s, p50 and p99
-//!    latency of a whole flow, errors. Each concurrent task has its own HTTP
-//!    client (so 16 keep-alive mTLS connections). A flow is what a service
-//!    and a professional do, over HTTPS with the client certificate of
-//!    `keys/`:
-//!    1. `POST {issuer}/protocol/openid-connect/ext/ciba/auth` (Basic auth),
-//!    2. `POST /mock/ciba/requests/{auth_req_id}/approve` (the professional),
-//!    3. `POST {issuer}/protocol/openid-connect/token` with the CIBA grant,
-//!    4. `GET {issuer}/protocol/openid-connect/userinfo` with the access token.
+//! 4. **Throughput**: against that same server, complete CIBA logins, then
+//!    complete code-flow logins, at concurrency 1, 16 and 64, each for
+//!    `BENCH_SECONDS`: flows/s, p50 and p99 latency of a whole flow,
+//!    errors, the peak `VmRSS` during the run (the loaded RSS) and the
+//!    ratio of the tokens signed to the signing ceiling of section 1. Each
+//!    concurrent task has its own HTTP client (so up to 64 keep-alive mTLS
+//!    connections). A flow is what a service and a professional do, over
+//!    HTTPS with the client certificate of `keys/`:
+//!    - CIBA: `POST …/ext/ciba/auth` (Basic auth), `POST
+//!      /mock/ciba/requests/{auth_req_id}/approve` (the professional),
+//!      `POST …/token` with the CIBA grant, `GET …/userinfo`;
+//!    - code flow: `GET …/auth` (the login page), `POST …/auth/login` (the
+//!      professional's choice, redirected with the code), `POST …/token`
+//!      with the code, `GET …/userinfo`.
 //!
 //!    Every step must answer 200; anything else is an error, counted and
 //!    printed (the first few of each run), and makes the program exit with
@@ -62,6 +71,7 @@ mod load; // sections 4 and 5: concurrent flows, latencies, errors
 mod report; // the summary table and the targets
 mod server; // sections 2 and 6: the server process, /proc, the binary
 mod signing; // section 1: the RS256 signature ceiling
+mod soak; // `-- soak`: a million mixed requests, memory curve, slowest request
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -99,6 +109,22 @@ async fn main() -> ExitCode {
 /// Runs every measurement and prints the report; `Ok(false)` if any flow
 /// failed.
 async fn run() -> BenchResult<bool> {
+    if std::env::args().skip(1).any(|a| a == "soak") {
+        let total = env_number(
+            "SOAK_REQUESTS",
+            1_000_000,
+            |n: &u64| *n > 0,
+            "a positive whole number",
+        )?;
+        let concurrency = env_number(
+            "SOAK_CONCURRENCY",
+            64,
+            |n: &usize| (1..=1024).contains(n),
+            "a whole number from 1 to 1024",
+        )?;
+        println!("psc-mock soak: {total} mixed requests at concurrency {concurrency}");
+        return soak::run(total, concurrency).await;
+    }
     let seconds = env_number(
         "BENCH_SECONDS",
         10.0,
@@ -137,7 +163,7 @@ async fn run() -> BenchResult<bool> {
     println!("  VmRSS {idle_rss:.1} MiB   (server at {})", server.base);
 
     section(&format!(
-        "4. Throughput: complete CIBA flows, {seconds} s per run after a {} s warm-up",
+        "4. Throughput: CIBA and code-flow logins, {seconds} s per run after a {} s warm-up",
         WARM_UP.as_secs()
     ));
     let load = Load::new(&server)?;
