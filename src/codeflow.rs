@@ -212,12 +212,20 @@ impl CodeFlow {
         Ok(entry.clone())
     }
 
+    /// Room for one more entry: expired ones go first, then used codes
+    /// (kept only to recognise a replay, which then reads as an unknown
+    /// code). Without this, used codes alone would refuse logins beyond
+    /// `cap` per code lifetime (10 000 a minute) under load.
     fn make_room(&self, now: SystemTime) -> Result<(), CodeError> {
-        if self.pending.len() + self.codes.len() >= self.cap {
+        let full = || self.pending.len() + self.codes.len() >= self.cap;
+        if full() {
             self.purge(now);
-            if self.pending.len() + self.codes.len() >= self.cap {
-                return Err(CodeError::Full(self.cap));
-            }
+        }
+        if full() {
+            self.codes.retain(|_, c| !c.used);
+        }
+        if full() {
+            return Err(CodeError::Full(self.cap));
         }
         Ok(())
     }
@@ -356,5 +364,31 @@ mod tests {
             CodeError::Full(1)
         );
         assert!(flow.wait(request(None), t(601)).is_ok());
+    }
+
+    #[test]
+    fn used_codes_make_room_for_new_logins_and_unused_ones_do_not() {
+        let flow = CodeFlow::new(2);
+        let uri = Some("https://app/cb");
+        let used = flow
+            .issue(&request(None), "s1".into(), "r".into(), t(0))
+            .unwrap();
+        flow.redeem(&used, "app", uri, None, t(1)).unwrap();
+        let unused = flow
+            .issue(&request(None), "s2".into(), "r".into(), t(1))
+            .unwrap();
+        // Full: the used code goes, the unused one stays.
+        assert!(flow.wait(request(None), t(2)).is_ok());
+        // A pending login and an unused code: no room.
+        assert_eq!(
+            flow.issue(&request(None), "s3".into(), "r".into(), t(2))
+                .unwrap_err(),
+            CodeError::Full(2)
+        );
+        assert!(flow.redeem(&unused, "app", uri, None, t(2)).is_ok());
+        assert_eq!(
+            flow.redeem(&used, "app", uri, None, t(2)).unwrap_err(),
+            CodeError::Unknown
+        );
     }
 }
