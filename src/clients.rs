@@ -7,11 +7,12 @@
 //! its client_id, as PSC requires (FACTS §9).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::config::ClientSettings;
+use crate::config::{ClientSettings, Settings};
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::tls::PeerCertificate;
@@ -28,6 +29,36 @@ pub struct Client {
     pub require_pkce: bool,
     pub auto_login: bool,
     pub client_credentials: bool,
+    pub lifetimes: Lifetimes,
+}
+
+/// How long a client's tokens and CIBA requests last: its own settings,
+/// else the global ones. Keycloak has per-client token lifespans; its CIBA
+/// `expires_in` and `interval` are per realm, here also per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access: Duration,
+    pub id: Duration,
+    pub refresh: Duration,
+    /// The acknowledgement's `expires_in`, when no `requested_expiry`.
+    pub ciba_expires_in: Duration,
+    /// The acknowledgement's `interval`, the minimum between polls.
+    pub ciba_interval: Duration,
+}
+
+impl Lifetimes {
+    /// `client`'s lifetimes over the global ones of `settings`.
+    pub fn of(client: &ClientSettings, settings: &Settings) -> Self {
+        let secs = |own: Option<u64>, global: u64| Duration::from_secs(own.unwrap_or(global));
+        let (t, c) = (&settings.tokens, &settings.ciba);
+        Self {
+            access: secs(client.access_token_ttl_s, t.access_token_ttl_s),
+            id: secs(client.id_token_ttl_s, t.id_token_ttl_s),
+            refresh: secs(client.refresh_token_ttl_s, t.refresh_token_ttl_s),
+            ciba_expires_in: secs(client.ciba_expires_in_s, c.expires_in_s),
+            ciba_interval: secs(client.ciba_interval_s, c.interval_s),
+        }
+    }
 }
 
 /// How a client proved who it is.
@@ -54,8 +85,9 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn new(settings: &[ClientSettings]) -> Self {
+    pub fn new(settings: &Settings) -> Self {
         let by_id = settings
+            .clients
             .iter()
             .map(|c| {
                 let client = Client {
@@ -68,6 +100,7 @@ impl Clients {
                     require_pkce: c.require_pkce,
                     auto_login: c.auto_login,
                     client_credentials: c.client_credentials,
+                    lifetimes: Lifetimes::of(c, settings),
                 };
                 (c.client_id.clone(), client)
             })
@@ -222,7 +255,7 @@ mod tests {
     use crate::config::Settings;
 
     fn clients() -> Clients {
-        Clients::new(&Settings::default().clients)
+        Clients::new(&Settings::default())
     }
 
     fn basic(id: &str, secret: &str) -> String {

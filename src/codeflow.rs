@@ -69,6 +69,9 @@ pub struct Pending {
     pub challenge: Option<Challenge>,
     pub acr: String,
     pub login_hint: Option<String>,
+    /// The issuer the request was sent to: the `iss` of the answer
+    /// (RFC 9207).
+    pub issuer: String,
     pub expires_at: SystemTime,
 }
 
@@ -266,6 +269,7 @@ mod tests {
             challenge,
             acr: "eidas1".into(),
             login_hint: None,
+            issuer: "https://psc".into(),
             expires_at: t(0),
         }
     }

@@ -45,6 +45,7 @@ pub mod startup;
 pub mod state;
 pub mod tls;
 pub mod tokens;
+pub mod urls;
 
 pub use mock_server::{MockServer, MockServerBuilder, MockServerError};
 pub use startup::{Application, StartupError};

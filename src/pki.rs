@@ -20,6 +20,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::PkiSettings;
+use crate::keys::{KeyOrigin, KeySpec, Keys, SigningKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -67,15 +68,14 @@ pub struct Pki {
     pub server_chain: Vec<CertificateDer<'static>>,
     pub server_key: PrivateKeyDer<'static>,
     pub client_cas: Vec<CertificateDer<'static>>,
-    pub signing_key_pem: String,
 }
 
 impl Pki {
-    /// Loads the configured files, or the embedded ones where none is set.
+    /// Loads the configured TLS files, or the embedded ones where none is
+    /// set.
     pub fn load(settings: &PkiSettings) -> Result<Self, PkiError> {
         let server_cert = read_or(settings.server_cert.as_deref(), EMBEDDED.server_cert)?;
         let server_key = read_or(settings.server_key.as_deref(), EMBEDDED.server_key)?;
-        let signing_key_pem = read_or(settings.signing_key.as_deref(), EMBEDDED.signing_key)?;
         let mut client_cas = Vec::new();
         if settings.client_ca.is_empty() {
             client_cas.extend(certs("embedded keys/ca.pem", EMBEDDED.ca_cert)?);
@@ -94,8 +94,62 @@ impl Pki {
             server_chain,
             server_key,
             client_cas,
-            signing_key_pem,
         })
+    }
+}
+
+/// The token signing keys: the active key (the configured file, the
+/// committed one, or a fresh one with `ephemeral_keys`) and the passive
+/// keys; `realm` names their self-signed certificates.
+pub fn signing_keys(settings: &PkiSettings, realm: &str) -> Result<Keys, PkiError> {
+    let kid = Some(settings.signing_kid.as_str()).filter(|k| !k.is_empty());
+    let active = if settings.ephemeral_keys {
+        let spec = KeySpec {
+            kid,
+            chain_pem: None,
+            realm,
+            origin: KeyOrigin::Generated,
+        };
+        SigningKey::generate(spec).map_err(|e| key_error("generated signing key", e))?
+    } else {
+        let path = settings.signing_key.as_deref();
+        let pem = read_or(path, EMBEDDED.signing_key)?;
+        let chain = settings.signing_cert.as_deref().map(read).transpose()?;
+        let (what, origin) = match path {
+            Some(p) => (p.display().to_string(), KeyOrigin::File),
+            None => ("embedded keys/signing-key.pem".into(), KeyOrigin::Embedded),
+        };
+        let spec = KeySpec {
+            kid,
+            chain_pem: chain.as_deref(),
+            realm,
+            origin,
+        };
+        SigningKey::load(&pem, spec).map_err(|e| key_error(&what, e))?
+    };
+    let mut passive = Vec::new();
+    for key in &settings.passive_keys {
+        let pem = read(&key.file)?;
+        let chain = key.cert.as_deref().map(read).transpose()?;
+        let spec = KeySpec {
+            kid: Some(key.kid.as_str()).filter(|k| !k.is_empty()),
+            chain_pem: chain.as_deref(),
+            realm,
+            origin: KeyOrigin::File,
+        };
+        let what = key.file.display().to_string();
+        passive.push(SigningKey::load(&pem, spec).map_err(|e| key_error(&what, e))?);
+    }
+    Keys::new(active, passive).map_err(|e| PkiError::Pem {
+        what: "pki.passive_keys".into(),
+        message: e.to_string(),
+    })
+}
+
+fn key_error(what: &str, error: crate::keys::KeyError) -> PkiError {
+    PkiError::Pem {
+        what: what.into(),
+        message: error.to_string(),
     }
 }
 

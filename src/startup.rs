@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::control::ControlToken;
 use crate::form::BodyLimit;
-use crate::keys::{KeyError, SigningKey};
+use crate::keys::KeyError;
 use crate::pki::{Pki, PkiError};
 use crate::scenarios::ScriptFile;
 use crate::state::AppState;
@@ -101,7 +101,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         settings.validate()?;
         let pki = Pki::load(&settings.pki)?;
-        let key = SigningKey::from_pem(&pki.signing_key_pem)?;
+        let keys = crate::pki::signing_keys(&settings.pki, &settings.server.realm)?;
         let annuaire = Annuaire::load(settings.annuaire.file.as_deref())?;
         let (generated, seed) = (settings.annuaire.generated, settings.annuaire.seed);
         if generated > 0 {
@@ -133,7 +133,7 @@ impl Application {
             None => None,
         };
 
-        let state = web::Data::new(AppState::new(&settings, clock, annuaire, key, script));
+        let state = web::Data::new(AppState::new(&settings, clock, annuaire, keys, script));
         let control_token = web::Data::new(ControlToken(settings.control.token.clone()));
         let control_here = control_listener.is_none();
         let app_state = state.clone();
@@ -209,7 +209,7 @@ impl Application {
 
     /// The issuer, e.g. `https://127.0.0.1:8443/auth/realms/esante-wallet`.
     pub fn issuer(&self) -> &str {
-        &self.state.issuer
+        self.state.issuer()
     }
 
     /// The effective settings (with the port actually bound).

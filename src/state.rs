@@ -10,9 +10,11 @@ use crate::codeflow::CodeFlow;
 use crate::config::{CibaSettings, Settings};
 use crate::faults::Faults;
 use crate::journal::Journal;
+use crate::keys::Keys;
 use crate::scenarios::{Outcome, Scenarios, ScriptFile};
 use crate::sessions::Sessions;
 use crate::tokens::TokenIssuer;
+use crate::urls::Urls;
 
 /// Most pending logins and unexchanged codes at once.
 const MAX_CODE_FLOW: usize = 10_000;
@@ -24,7 +26,8 @@ const MAX_SCENARIOS: usize = 10_000;
 const MAX_FAULTS: usize = 1_000;
 
 pub struct AppState {
-    pub issuer: String,
+    /// The issuer and advertised URLs, per request.
+    pub urls: Urls,
     pub clock: Clock,
     pub clients: Clients,
     pub annuaire: Annuaire,
@@ -38,8 +41,9 @@ pub struct AppState {
     pub sessions: Sessions,
     pub codeflow: CodeFlow,
     pub tokens: TokenIssuer,
-    /// The discovery document, serialized once.
-    pub discovery: Vec<u8>,
+    /// Whether a client may use `client_credentials` (discovery lists the
+    /// grant then).
+    pub any_service_account: bool,
 }
 
 impl AppState {
@@ -47,17 +51,15 @@ impl AppState {
         settings: &Settings,
         clock: Clock,
         annuaire: Annuaire,
-        key: crate::keys::SigningKey,
+        keys: Keys,
         script: ScriptFile,
     ) -> Self {
-        let issuer = settings.issuer();
+        let urls = Urls::new(settings);
         let ciba = &settings.ciba;
         let default = Outcome::new(ciba.default_action, ciba.default_after_ms);
-        let any_service_account = settings.clients.iter().any(|c| c.client_credentials);
-        let discovery = crate::oidc::discovery::document(&issuer, any_service_account);
         let state = Self {
             clock,
-            clients: Clients::new(&settings.clients),
+            clients: Clients::new(settings),
             annuaire,
             ciba: CibaStore::new(ciba.max_requests, Duration::from_secs(ciba.keep_finished_s)),
             ciba_settings: ciba.clone(),
@@ -70,19 +72,18 @@ impl AppState {
                 Duration::from_secs(settings.tokens.session_max_s),
                 Duration::from_secs(settings.tokens.session_idle_s),
             ),
-            tokens: TokenIssuer {
-                issuer: issuer.clone(),
-                key,
-                access_ttl: Duration::from_secs(settings.tokens.access_token_ttl_s),
-                id_ttl: Duration::from_secs(settings.tokens.id_token_ttl_s),
-                refresh_ttl: Duration::from_secs(settings.tokens.refresh_token_ttl_s),
-            },
-            discovery,
-            issuer,
+            tokens: TokenIssuer::new(keys, urls.clone()),
+            any_service_account: settings.clients.iter().any(|c| c.client_credentials),
+            urls,
             script,
         };
         state.reset_script();
         state
+    }
+
+    /// The issuer of the configuration.
+    pub fn issuer(&self) -> &str {
+        self.urls.issuer()
     }
 
     /// Puts back the scenarios and faults of the start-up file.

@@ -7,15 +7,17 @@
 //! client presented a certificate, the access token is bound to it
 //! (`cnf.x5t#S256`, RFC 8705 §3).
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::annuaire::{AuthMode, OtherId, Professional};
+use crate::clients::Lifetimes;
 use crate::clock::unix_seconds;
-use crate::keys::{KeyError, SigningKey, at_hash};
+use crate::keys::{KeyError, Keys, SigningKey, at_hash};
 use crate::sessions::Session;
+use crate::urls::Urls;
 
 /// Why a service-account token is refused where a professional is needed.
 pub const SERVICE_TOKEN: &str = "this access token comes from client_credentials: it speaks for the client, not for a professional";
@@ -128,19 +130,29 @@ pub struct Grant<'a> {
     pub refresh_jti: &'a str,
     /// `x5t#S256` of the client certificate, to bind the access token.
     pub certificate_thumbprint: Option<&'a str>,
+    /// The `iss` of the tokens: the issuer of the request's name.
+    pub issuer: &'a str,
+    /// The client's token lifetimes.
+    pub lifetimes: &'a Lifetimes,
 }
 
-/// Signs the tokens of a grant.
+/// Signs the tokens of a grant with the active key, and checks presented
+/// tokens against every published key.
 pub struct TokenIssuer {
-    pub issuer: String,
-    pub key: SigningKey,
-    pub access_ttl: Duration,
-    pub id_ttl: Duration,
-    pub refresh_ttl: Duration,
+    pub keys: Keys,
+    /// Which issuers a presented token may name.
+    pub urls: Urls,
 }
 
 impl TokenIssuer {
+    pub fn new(keys: Keys, urls: Urls) -> Self {
+        Self { keys, urls }
+    }
+
     pub fn issue(&self, grant: &Grant<'_>, now: SystemTime) -> Result<TokenResponse, KeyError> {
+        let key = self.keys.active();
+        let ttl = grant.lifetimes;
+        let issuer = grant.issuer;
         let iat = unix_seconds(now);
         let s = grant.session;
         let auth_time = unix_seconds(s.auth_time);
@@ -150,11 +162,11 @@ impl TokenIssuer {
         let p = grant.professional;
 
         let access = AccessClaims {
-            exp: iat.saturating_add(self.access_ttl.as_secs()),
+            exp: iat.saturating_add(ttl.access.as_secs()),
             iat,
             auth_time,
             jti: uuid::Uuid::new_v4().to_string(),
-            iss: self.issuer.clone(),
+            iss: issuer.to_owned(),
             sub: sub.clone(),
             typ: "Bearer".into(),
             azp: client_id.into(),
@@ -171,14 +183,14 @@ impl TokenIssuer {
                 x5t_s256: t.to_owned(),
             }),
         };
-        let access_token = self.sign_with(&access, s.claims.as_deref())?;
+        let access_token = sign_with(&key, &access, s.claims.as_deref())?;
 
         let id = IdClaims {
-            exp: iat.saturating_add(self.id_ttl.as_secs()),
+            exp: iat.saturating_add(ttl.id.as_secs()),
             iat,
             auth_time,
             jti: uuid::Uuid::new_v4().to_string(),
-            iss: &self.issuer,
+            iss: issuer,
             aud: client_id,
             sub: &sub,
             typ: "ID",
@@ -195,14 +207,14 @@ impl TokenIssuer {
             given_name: &p.prenom,
             family_name: &p.nom,
         };
-        let id_token = self.sign_with(&id, s.claims.as_deref())?;
+        let id_token = sign_with(&key, &id, s.claims.as_deref())?;
 
         let refresh = RefreshClaims {
-            exp: iat.saturating_add(self.refresh_ttl.as_secs()),
+            exp: iat.saturating_add(ttl.refresh.as_secs()),
             iat,
             jti: grant.refresh_jti.to_owned(),
-            iss: self.issuer.clone(),
-            aud: self.issuer.clone(),
+            iss: issuer.to_owned(),
+            aud: issuer.to_owned(),
             sub,
             typ: "Refresh".into(),
             azp: client_id.into(),
@@ -210,12 +222,12 @@ impl TokenIssuer {
             sid: session.clone(),
             scope: grant.scope.into(),
         };
-        let refresh_token = self.key.sign(&refresh)?;
+        let refresh_token = key.sign(&refresh)?;
 
         Ok(TokenResponse {
             access_token,
-            expires_in: self.access_ttl.as_secs(),
-            refresh_expires_in: self.refresh_ttl.as_secs(),
+            expires_in: ttl.access.as_secs(),
+            refresh_expires_in: ttl.refresh.as_secs(),
             refresh_token,
             token_type: "Bearer",
             id_token,
@@ -223,23 +235,6 @@ impl TokenIssuer {
             session_state: session,
             scope: grant.scope.into(),
         })
-    }
-
-    /// Signs `claims`, with `extra` claims (from a scenario) added or
-    /// replacing those of the same name.
-    fn sign_with<T: Serialize>(
-        &self,
-        claims: &T,
-        extra: Option<&Map<String, Value>>,
-    ) -> Result<String, KeyError> {
-        let Some(extra) = extra else {
-            return self.key.sign(claims);
-        };
-        let mut value = serde_json::to_value(claims)?;
-        if let Some(map) = value.as_object_mut() {
-            map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        self.key.sign(&value)
     }
 
     /// Checks a presented access token: signature, issuer, type, expiry at
@@ -262,12 +257,12 @@ impl TokenIssuer {
     /// of this issuer; its expiry does not matter (OIDC RP-Initiated Logout
     /// §2). Returns its session id and audience.
     pub fn verify_id_token_hint(&self, token: &str) -> Result<(String, String), String> {
-        let claims: Value = self.key.verify(token).map_err(|e| e.to_string())?;
+        let claims: Value = self.keys.verify(token).map_err(|e| e.to_string())?;
         let typ = text(&claims, "typ");
         if typ != "ID" {
             return Err(format!("the token is of type {typ:?}, not an ID token"));
         }
-        if text(&claims, "iss") != self.issuer {
+        if !self.urls.accepts(text(&claims, "iss")) {
             return Err(format!(
                 "the token was issued by {:?}",
                 text(&claims, "iss")
@@ -301,7 +296,7 @@ impl TokenIssuer {
 
     /// The raw claims of a token signed here, of type `typ`, unexpired.
     fn checked(&self, token: &str, typ: &str, now: SystemTime) -> Result<Value, String> {
-        let claims: Value = self.key.verify(token).map_err(|e| e.to_string())?;
+        let claims: Value = self.keys.verify(token).map_err(|e| e.to_string())?;
         let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         self.check(text(&claims, "typ"), typ, text(&claims, "iss"), exp, now)?;
         Ok(claims)
@@ -318,10 +313,10 @@ impl TokenIssuer {
         if typ != expected {
             return Err(format!("the token is of type {typ:?}, not {expected:?}"));
         }
-        if iss != self.issuer {
+        if !self.urls.accepts(iss) {
             return Err(format!(
                 "the token was issued by {iss:?}, not {:?}",
-                self.issuer
+                self.urls.issuer()
             ));
         }
         if unix_seconds(now) >= exp {
@@ -334,6 +329,23 @@ impl TokenIssuer {
         }
         Ok(())
     }
+}
+
+/// Signs `claims` with `key`, with `extra` claims (from a scenario) added
+/// or replacing those of the same name.
+fn sign_with<T: Serialize>(
+    key: &SigningKey,
+    claims: &T,
+    extra: Option<&Map<String, Value>>,
+) -> Result<String, KeyError> {
+    let Some(extra) = extra else {
+        return key.sign(claims);
+    };
+    let mut value = serde_json::to_value(claims)?;
+    if let Some(map) = value.as_object_mut() {
+        map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    key.sign(&value)
 }
 
 /// A string claim, or `""`.

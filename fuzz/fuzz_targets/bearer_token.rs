@@ -10,18 +10,15 @@ use std::time::{Duration, SystemTime};
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use psc_mock::keys::SigningKey;
+use psc_mock::config::Settings;
+use psc_mock::keys::{Keys, SigningKey};
 use psc_mock::tokens::TokenIssuer;
+use psc_mock::urls::Urls;
 
-const ISSUER: &str = "https://127.0.0.1:8443/auth/realms/esante-wallet";
-
-static TOKENS: LazyLock<TokenIssuer> = LazyLock::new(|| TokenIssuer {
-    issuer: ISSUER.into(),
-    key: SigningKey::from_pem(include_str!("../../keys/signing-key.pem"))
-        .expect("the committed test key loads"),
-    access_ttl: Duration::from_secs(120),
-    id_ttl: Duration::from_secs(120),
-    refresh_ttl: Duration::from_secs(1800),
+static TOKENS: LazyLock<TokenIssuer> = LazyLock::new(|| {
+    let key = SigningKey::from_pem(include_str!("../../keys/signing-key.pem"))
+        .expect("the committed test key loads");
+    TokenIssuer::new(Keys::single(key), Urls::new(&Settings::default()))
 });
 
 #[derive(Arbitrary, Debug)]
@@ -66,7 +63,7 @@ fuzz_target!(|input: Input| {
         }
         Input::Signed { claims, now, flip } => {
             let claims = serde_json::from_str(&claims).unwrap_or(serde_json::Value::String(claims));
-            let Ok(token) = TOKENS.key.sign(&claims) else {
+            let Ok(token) = TOKENS.keys.active().sign(&claims) else {
                 return;
             };
             let now = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(now));

@@ -41,8 +41,6 @@ use libfuzzer_sys::fuzz_target;
 use psc_mock::annuaire::Annuaire;
 use psc_mock::clock::Clock;
 use psc_mock::config::Settings;
-use psc_mock::keys::SigningKey;
-use psc_mock::pki::Pki;
 use psc_mock::scenarios::ScriptFile;
 use psc_mock::state::AppState;
 
@@ -116,15 +114,15 @@ fn harness() -> Harness {
     settings.ciba.default_action = psc_mock::ciba::Action::Approve;
     settings.ciba.default_after_ms = 0;
     settings.ciba.max_requests = 64;
-    let pki = Pki::load(&settings.pki).expect("the embedded PKI loads");
-    let key = SigningKey::from_pem(&pki.signing_key_pem).expect("the committed key loads");
+    let keys = psc_mock::pki::signing_keys(&settings.pki, &settings.server.realm)
+        .expect("the committed key loads");
     let annuaire = Annuaire::load(None).expect("the bundled annuaire loads");
     let clock = Clock::fixed(SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_000_000));
     let state = web::Data::new(AppState::new(
         &settings,
         clock,
         annuaire,
-        key,
+        keys,
         ScriptFile::default(),
     ));
     let system = System::new();

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::ciba::Action;
 
 mod layers;
+mod validate;
 
 pub use layers::ENV_PREFIX;
 
@@ -91,6 +92,23 @@ pub struct ServerSettings {
     /// the client certificate (URL-encoded PEM, as nginx's
     /// `$ssl_client_escaped_cert`). Empty: no client certificates at all.
     pub client_cert_header: String,
+    /// Take the issuer and every advertised URL from each request
+    /// (`Forwarded`, `X-Forwarded-Proto`/`-Host`, `Host`) instead of
+    /// `public_url`: one server under several names (`localhost` for a
+    /// browser, `psc-mock` for a backend in compose).
+    pub issuer_from_request: bool,
+    /// Keep the issuer (and the authorization endpoint) of `public_url`,
+    /// but advertise the endpoints a server calls (token, userinfo, JWKS,
+    /// backchannel, …) under the name of each request, as Keycloak's
+    /// `hostname-backchannel-dynamic`.
+    pub backchannel_from_request: bool,
+    /// PSC's layout: discovery's `authorization_endpoint` is
+    /// `<wallet_url>/auth` (PSC's `https://wallet.…/auth`) instead of
+    /// Keycloak's path under the issuer. `/auth` is served either way.
+    pub psc_layout: bool,
+    /// The wallet origin of the PSC layout, e.g. `https://localhost:8443`;
+    /// empty: the issuer's.
+    pub wallet_url: String,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
     /// Largest accepted request body, in bytes.
@@ -106,8 +124,34 @@ pub struct PkiSettings {
     pub server_key: Option<PathBuf>,
     /// CA certificates whose client certificates are accepted.
     pub client_ca: Vec<PathBuf>,
-    /// RSA private key (PKCS#8 or PKCS#1 PEM) signing the tokens.
+    /// RSA private key (PKCS#8 or PKCS#1 PEM): the active key, which signs
+    /// the tokens. None: the committed test key.
     pub signing_key: Option<PathBuf>,
+    /// The `kid` of that key; empty: its RFC 7638 thumbprint.
+    pub signing_kid: String,
+    /// PEM certificates published as the key's `x5c`, its own first; none:
+    /// a self-signed certificate with CN = the realm, as Keycloak makes.
+    pub signing_cert: Option<PathBuf>,
+    /// Generate a fresh active key at each start instead (`signing_key`
+    /// must then be unset), to test that clients fetch the JWKS.
+    pub ephemeral_keys: bool,
+    /// More keys published in the JWKS and accepted, that sign nothing
+    /// (Keycloak's passive keys): the previous key of a rotation, say.
+    pub passive_keys: Vec<PassiveKey>,
+}
+
+/// A published key that does not sign (`[[pki.passive_keys]]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassiveKey {
+    /// RSA private key, PEM.
+    pub file: PathBuf,
+    /// Its `kid`; empty: the thumbprint.
+    #[serde(default)]
+    pub kid: String,
+    /// Its `x5c` certificates, PEM; none: self-signed.
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
 }
 
 /// Token lifetimes, in seconds (defaults from FACTS §4: PSC's 120 s access
@@ -144,6 +188,11 @@ pub struct CibaSettings {
     pub default_action: Action,
     /// Delay before `default_action` applies.
     pub default_after_ms: u64,
+    /// Keycloak's HTTP authentication channel: each new request is POSTed
+    /// there (`login_hint`, `scope`, `binding_message`, `acr_values`,
+    /// `is_consent_required`, with a bearer token), and the device answers
+    /// at `…/ext/ciba/auth/callback`. Empty: off.
+    pub authentication_channel_uri: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -184,6 +233,44 @@ pub struct ClientSettings {
     /// Allow the `client_credentials` grant (a service account).
     #[serde(default)]
     pub client_credentials: bool,
+    /// This client's access token lifetime; unset: `tokens.access_token_ttl_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl_s: Option<u64>,
+    /// …ID token; unset: `tokens.id_token_ttl_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_ttl_s: Option<u64>,
+    /// …refresh token; unset: `tokens.refresh_token_ttl_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_ttl_s: Option<u64>,
+    /// …CIBA `expires_in`; unset: `ciba.expires_in_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciba_expires_in_s: Option<u64>,
+    /// …CIBA `interval`; unset: `ciba.interval_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciba_interval_s: Option<u64>,
+}
+
+impl ClientSettings {
+    /// A client with this id and secret, CIBA enabled and a certificate
+    /// required (PSC's rule), no redirect URI, global lifetimes.
+    pub fn new(client_id: &str, client_secret: &str) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            ciba: true,
+            require_certificate: true,
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            require_pkce: false,
+            auto_login: false,
+            client_credentials: false,
+            access_token_ttl_s: None,
+            id_token_ttl_s: None,
+            refresh_token_ttl_s: None,
+            ciba_expires_in_s: None,
+            ciba_interval_s: None,
+        }
+    }
 }
 
 /// Callback URIs registered for the default clients: a local web app.
@@ -230,6 +317,7 @@ impl Default for Settings {
                     require_pkce: false,
                     auto_login: false,
                     client_credentials: false,
+                    ..ClientSettings::new("", "")
                 },
                 ClientSettings {
                     client_id: "psc-mock-client-2".into(),
@@ -241,6 +329,7 @@ impl Default for Settings {
                     require_pkce: true,
                     auto_login: false,
                     client_credentials: false,
+                    ..ClientSettings::new("", "")
                 },
                 ClientSettings {
                     client_id: "psc-mock-no-ciba".into(),
@@ -252,6 +341,7 @@ impl Default for Settings {
                     require_pkce: false,
                     auto_login: false,
                     client_credentials: false,
+                    ..ClientSettings::new("", "")
                 },
             ],
         }
@@ -266,6 +356,10 @@ impl Default for ServerSettings {
             realm: "esante-wallet".into(),
             tls: true,
             client_cert_header: String::new(),
+            issuer_from_request: false,
+            backchannel_from_request: false,
+            psc_layout: false,
+            wallet_url: String::new(),
             workers: 0,
             max_body_bytes: 64 * 1024,
         }
@@ -295,6 +389,7 @@ impl Default for CibaSettings {
             max_requests: 10_000,
             default_action: Action::Never,
             default_after_ms: 0,
+            authentication_channel_uri: String::new(),
         }
     }
 }
@@ -329,95 +424,6 @@ impl Settings {
     /// The issuer, `<base>/auth/realms/<realm>`, never with a trailing slash.
     pub fn issuer(&self) -> String {
         format!("{}/auth/realms/{}", self.base_url(), self.server.realm)
-    }
-
-    /// Checks what serde cannot: consistent values.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |m: String| Err(ConfigError::Invalid(m));
-        if self.clients.is_empty() {
-            return invalid("no client is configured ([[clients]])".into());
-        }
-        let mut seen = std::collections::HashSet::new();
-        for client in &self.clients {
-            if client.client_id.is_empty() {
-                return invalid("a client has an empty client_id".into());
-            }
-            if !seen.insert(client.client_id.as_str()) {
-                return invalid(format!(
-                    "client_id {:?} is configured twice",
-                    client.client_id
-                ));
-            }
-        }
-        if self.ciba.expires_in_s == 0 {
-            return invalid("ciba.expires_in_s must be at least 1".into());
-        }
-        let most = crate::annuaire::MAX_PROFESSIONALS;
-        if self.annuaire.generated > most {
-            return invalid(format!(
-                "annuaire.generated = {} is more than the annuaire holds ({most})",
-                self.annuaire.generated
-            ));
-        }
-        if self.ciba.max_requests == 0 {
-            return invalid("ciba.max_requests must be at least 1".into());
-        }
-        for (key, value) in [
-            ("tokens.access_token_ttl_s", self.tokens.access_token_ttl_s),
-            ("tokens.id_token_ttl_s", self.tokens.id_token_ttl_s),
-            (
-                "tokens.refresh_token_ttl_s",
-                self.tokens.refresh_token_ttl_s,
-            ),
-            ("tokens.session_max_s", self.tokens.session_max_s),
-            ("tokens.session_idle_s", self.tokens.session_idle_s),
-        ] {
-            if value == 0 || value > YEAR_S {
-                return invalid(format!(
-                    "{key} = {value} must be from 1 to a year ({YEAR_S})"
-                ));
-            }
-        }
-        if self.tokens.max_sessions == 0 {
-            return invalid("tokens.max_sessions must be at least 1".into());
-        }
-        for (key, value) in [
-            ("ciba.expires_in_s", self.ciba.expires_in_s),
-            ("ciba.interval_s", self.ciba.interval_s),
-            (
-                "ciba.max_requested_expiry_s",
-                self.ciba.max_requested_expiry_s,
-            ),
-        ] {
-            if value > DAY_S {
-                return invalid(format!("{key} = {value} is more than a day ({DAY_S})"));
-            }
-        }
-        if !self.server.tls && self.server.client_cert_header.contains(char::is_whitespace) {
-            return invalid("server.client_cert_header must be a header name".into());
-        }
-        if self.server.tls && !self.server.client_cert_header.is_empty() {
-            return invalid(
-                "server.client_cert_header is only read with server.tls = false (behind a proxy)"
-                    .into(),
-            );
-        }
-        if self.control.journal_capacity > MAX_JOURNAL {
-            return invalid(format!(
-                "control.journal_capacity = {} is more than {MAX_JOURNAL}",
-                self.control.journal_capacity
-            ));
-        }
-        if self.control.token.chars().any(|c| !c.is_ascii_graphic()) {
-            return invalid("control.token must be printable ASCII without spaces".into());
-        }
-        let url = &self.server.public_url;
-        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
-            return invalid(format!(
-                "server.public_url {url:?} must start with https:// or http://"
-            ));
-        }
-        Ok(())
     }
 }
 

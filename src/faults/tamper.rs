@@ -55,11 +55,15 @@ pub fn tamper(
     let rogue = || rogue_pem().and_then(|pem| SigningKey::from_pem(pem).map_err(|e| e.to_string()));
     let (key, expire) = match fault {
         FaultKind::UnknownKey => (Some(rogue()?), false),
-        FaultKind::BadSignature => (Some(rogue()?.impersonating(issuer.key.kid())), false),
+        FaultKind::BadSignature => (
+            Some(rogue()?.impersonating(issuer.keys.active().kid())),
+            false,
+        ),
         FaultKind::ExpiredToken => (None, true),
         _ => return Ok(()),
     };
-    let key = key.as_ref().unwrap_or(&issuer.key);
+    let active = issuer.keys.active();
+    let key = key.as_ref().unwrap_or(&active);
     let exp = unix_seconds(now).saturating_sub(EXPIRED_AGO_S);
 
     let mut access = claims(&response.access_token)?;

@@ -74,7 +74,12 @@ pub async fn post(
     let acr = acr(form.get("acr_values"))?;
     let binding_message = binding_message(form.get("binding_message"))?;
     let channel = channel(form.get("channel"), &professional)?;
-    let expires_in = expiry(form.get("requested_expiry"), &state)?;
+    let lifetimes = auth.client.lifetimes;
+    let expires_in = expiry(
+        form.get("requested_expiry"),
+        lifetimes.ciba_expires_in,
+        state.ciba_settings.max_requested_expiry_s,
+    )?;
 
     let params = NewRequest {
         client_id,
@@ -84,7 +89,7 @@ pub async fn post(
         binding_message,
         channel,
         expires_in,
-        interval: Duration::from_secs(state.ciba_settings.interval_s),
+        interval: lifetimes.ciba_interval,
     };
     let facts = Facts {
         client_id: Some(&params.client_id),
@@ -112,7 +117,7 @@ pub async fn post(
     Ok(HttpResponse::Ok().json(Acknowledgement {
         auth_req_id: request.auth_req_id,
         expires_in: expires_in.as_secs(),
-        interval: state.ciba_settings.interval_s,
+        interval: lifetimes.ciba_interval.as_secs(),
     }))
 }
 
@@ -154,10 +159,11 @@ fn channel(value: Option<&str>, professional: &Professional) -> Result<AuthMode,
     Ok(mode)
 }
 
-fn expiry(requested: Option<&str>, state: &AppState) -> Result<Duration, OAuthError> {
-    let max = state.ciba_settings.max_requested_expiry_s;
+/// The request's lifetime: `requested_expiry` (CIBA Core §7.1) up to `max`
+/// seconds, else the client's `expires_in`.
+fn expiry(requested: Option<&str>, default: Duration, max: u64) -> Result<Duration, OAuthError> {
     let Some(requested) = requested else {
-        return Ok(Duration::from_secs(state.ciba_settings.expires_in_s));
+        return Ok(default);
     };
     match requested.parse::<u64>() {
         Ok(seconds) if (1..=max).contains(&seconds) => Ok(Duration::from_secs(seconds)),

@@ -1,5 +1,7 @@
 //! The discovery document, at the standard path and at PSC's own
-//! (`wallet-openid-configuration`), built once from the issuer.
+//! (`wallet-openid-configuration`), built from the issuer and URLs of the
+//! request (`urls`): fixed by default, or following the name it was sent
+//! to.
 //!
 //! It advertises what psc-mock implements, with PSC's names and values where
 //! PSC publishes them (FACTS §2). Deliberate differences from PSC's:
@@ -9,6 +11,8 @@
 //! `eidas1`).
 
 use actix_web::{HttpResponse, web};
+
+use crate::urls::{Here, Site};
 use serde_json::json;
 
 use super::{BC_AUTHORIZE, INTROSPECT, JWKS, LOGOUT, REVOKE, TOKEN, USERINFO};
@@ -32,21 +36,23 @@ pub const ACR_VALUES: [&str; 1] = ["eidas1"];
 
 /// The discovery document; `client_credentials` is listed only when some
 /// client may use it.
-pub fn document(issuer: &str, client_credentials: bool) -> Vec<u8> {
+pub fn document(site: &Site, client_credentials: bool) -> Vec<u8> {
     let mut grants: Vec<&str> = super::grants::SUPPORTED.to_vec();
     if client_credentials {
         grants.push(super::grants::CLIENT_CREDENTIALS);
     }
-    let url = |path: &str| format!("{issuer}{path}");
+    let url = |path: &str| format!("{}{path}", site.backchannel);
     let doc = json!({
-        "issuer": issuer,
-        "authorization_endpoint": url(super::AUTHORIZE),
+        "issuer": site.issuer,
+        "authorization_endpoint": site.authorization_endpoint,
         "token_endpoint": url(TOKEN),
         "userinfo_endpoint": url(USERINFO),
         "jwks_uri": url(JWKS),
         "introspection_endpoint": url(INTROSPECT),
         "revocation_endpoint": url(REVOKE),
-        "end_session_endpoint": url(LOGOUT),
+        // A browser's endpoint, like the authorization endpoint: under the
+        // issuer's name (its mTLS alias below is for servers).
+        "end_session_endpoint": format!("{}{LOGOUT}", site.issuer),
         "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
         "backchannel_token_delivery_modes_supported": ["poll"],
         "backchannel_authentication_request_signing_alg_values_supported": [],
@@ -90,8 +96,8 @@ pub fn document(issuer: &str, client_credentials: bool) -> Vec<u8> {
     serde_json::to_vec_pretty(&doc).unwrap_or_default()
 }
 
-pub async fn get(state: web::Data<AppState>) -> HttpResponse {
+pub async fn get(state: web::Data<AppState>, here: Here) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(state.discovery.clone())
+        .body(document(&here.0, state.any_service_account))
 }

@@ -26,7 +26,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match Form::parse(req.query_string().as_bytes()) {
         Ok(params) => browser(&state, &params),
         Err(e) => error_response(
-            &state,
+            state.issuer(),
             AuthorizeError::page_of("Requête invalide", e.description()),
         ),
     }
@@ -64,7 +64,7 @@ pub async fn post(
 fn browser(state: &AppState, params: &Form) -> HttpResponse {
     let page = |message: String| {
         error_response(
-            state,
+            state.issuer(),
             AuthorizeError::page_of("Déconnexion impossible", message),
         )
     };

@@ -10,11 +10,13 @@ use crate::faults::{Applied, Fault, tamper};
 use crate::form::Form;
 use crate::state::AppState;
 use crate::tls::ClientCert;
+use crate::urls::Here;
 
 pub async fn post(
     req: HttpRequest,
     state: web::Data<AppState>,
     cert: ClientCert,
+    here: Here,
     form: Form,
 ) -> Result<HttpResponse, OAuthError> {
     let now = state.clock.now();
@@ -25,12 +27,19 @@ pub async fn post(
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("Missing form parameter: grant_type"))?;
+    let request = grants::Request {
+        state: &state,
+        auth: &auth,
+        form: &form,
+        issuer: &here.0.issuer,
+        now,
+    };
     let mut response = match grant_type {
-        grants::CIBA => grants::ciba::redeem(&state, &auth, &form, now)?,
-        grants::REFRESH => grants::refresh::redeem(&state, &auth, &form, now)?,
-        grants::CODE => grants::code::redeem(&state, &auth, &form, now)?,
+        grants::CIBA => grants::ciba::redeem(&request)?,
+        grants::REFRESH => grants::refresh::redeem(&request)?,
+        grants::CODE => grants::code::redeem(&request)?,
         grants::CLIENT_CREDENTIALS => {
-            let service = grants::client_credentials::redeem(&state, &auth, &form, now)?;
+            let service = grants::client_credentials::redeem(&request)?;
             return Ok(super::no_store_json(service));
         }
         other => {

@@ -43,7 +43,7 @@ pub(super) fn page(
         .collect();
     let candidates: Vec<Candidate<'_>> =
         matching.iter().take(SHOWN).map(|p| candidate(p)).collect();
-    let submit_path = format!("{}{LOGIN_PATH}", path_of(&state.issuer));
+    let submit_path = format!("{}{LOGIN_PATH}", state.urls.realm_path());
     let html = login_page::login_page(&LoginPage {
         client_id: &pending.client_id,
         tx,
@@ -76,18 +76,6 @@ fn candidate(p: &Professional) -> Candidate<'_> {
     }
 }
 
-/// The path part of the issuer (`/auth/realms/esante-wallet`).
-fn path_of(issuer: &str) -> &str {
-    issuer
-        .find("://")
-        .and_then(|scheme| {
-            issuer[scheme + 3..]
-                .find('/')
-                .map(|i| &issuer[scheme + 3 + i..])
-        })
-        .unwrap_or("")
-}
-
 /// `GET …/auth/login?tx=…&q=…`: the page again, filtered.
 pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let now = state.clock.now();
@@ -95,7 +83,10 @@ pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     let tx = params.get("tx").unwrap_or("");
     match state.codeflow.pending(tx, now) {
         Some(pending) => page(&state, tx, &pending, params.get("q").unwrap_or(""), None),
-        None => error_response(&state, AuthorizeError::page("Demande expirée", EXPIRED)),
+        None => error_response(
+            state.issuer(),
+            AuthorizeError::page("Demande expirée", EXPIRED),
+        ),
     }
 }
 
@@ -104,7 +95,10 @@ pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
     let now = state.clock.now();
     let tx = form.get("tx").unwrap_or("");
     let Some(pending) = state.codeflow.pending(tx, now) else {
-        return error_response(&state, AuthorizeError::page("Demande expirée", EXPIRED));
+        return error_response(
+            state.issuer(),
+            AuthorizeError::page("Demande expirée", EXPIRED),
+        );
     };
     let again = |notice: &str| {
         page(
@@ -124,7 +118,7 @@ pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
                 error: "access_denied".into(),
                 description: "the professional refused the authentication".into(),
             };
-            error_response(&state, error)
+            error_response(&pending.issuer, error)
         }
         Some("approve") => {
             let Some(professional) = form.get("id_nat").and_then(|id| state.annuaire.get(id))
@@ -144,10 +138,13 @@ pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
                 });
             }
             let Some(pending) = state.codeflow.finish(tx, now) else {
-                return error_response(&state, AuthorizeError::page("Demande expirée", EXPIRED));
+                return error_response(
+                    state.issuer(),
+                    AuthorizeError::page("Demande expirée", EXPIRED),
+                );
             };
             complete(&state, &pending, &professional, channel, None, now)
-                .unwrap_or_else(|e| error_response(&state, e))
+                .unwrap_or_else(|e| error_response(&pending.issuer, e))
         }
         _ => again("Validez ou refusez la connexion."),
     }
@@ -193,6 +190,6 @@ pub(super) fn complete(
         params.push(("state", s.clone()));
     }
     params.push(("session_state", session.id));
-    params.push(("iss", state.issuer.clone()));
+    params.push(("iss", pending.issuer.clone()));
     Ok(redirect(&pending.redirect_uri, &params))
 }

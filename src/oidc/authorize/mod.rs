@@ -24,6 +24,7 @@ use crate::form::Form;
 use crate::login_page;
 use crate::scenarios::{Facts, Outcome, Taken};
 use crate::state::AppState;
+use crate::urls::Here;
 
 pub use login::{decide, search};
 
@@ -84,28 +85,30 @@ impl Redirector<'_> {
     }
 }
 
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn get(req: HttpRequest, state: web::Data<AppState>, here: Here) -> HttpResponse {
     let params = Form::parse(req.query_string().as_bytes());
     respond(
         &state,
+        &here.0.issuer,
         params.map_err(|e| AuthorizeError::page("Requête invalide", e.description())),
     )
 }
 
-pub async fn post(state: web::Data<AppState>, form: Form) -> HttpResponse {
-    respond(&state, Ok(form))
+pub async fn post(state: web::Data<AppState>, here: Here, form: Form) -> HttpResponse {
+    respond(&state, &here.0.issuer, Ok(form))
 }
 
-fn respond(state: &AppState, params: Result<Form, AuthorizeError>) -> HttpResponse {
+fn respond(state: &AppState, issuer: &str, params: Result<Form, AuthorizeError>) -> HttpResponse {
     let now = state.clock.now();
-    match params.and_then(|p| authorize(state, &p, now)) {
+    match params.and_then(|p| authorize(state, issuer, &p, now)) {
         Ok(response) => response,
-        Err(error) => error_response(state, error),
+        Err(error) => error_response(issuer, error),
     }
 }
 
-/// The one place an [`AuthorizeError`] becomes a response.
-pub fn error_response(state: &AppState, error: AuthorizeError) -> HttpResponse {
+/// The one place an [`AuthorizeError`] becomes a response; a redirect
+/// carries `iss`, the issuer the request was sent to.
+pub fn error_response(issuer: &str, error: AuthorizeError) -> HttpResponse {
     match error {
         AuthorizeError::Page { title, message } => HttpResponse::BadRequest()
             .content_type("text/html; charset=utf-8")
@@ -120,7 +123,7 @@ pub fn error_response(state: &AppState, error: AuthorizeError) -> HttpResponse {
             if let Some(s) = client_state {
                 params.push(("state", s));
             }
-            params.push(("iss", state.issuer.clone()));
+            params.push(("iss", issuer.to_owned()));
             redirect(&redirect_uri, &params)
         }
     }
@@ -144,6 +147,7 @@ pub fn redirect(uri: &str, params: &[(&str, String)]) -> HttpResponse {
 
 fn authorize(
     state: &AppState,
+    issuer: &str,
     params: &Form,
     now: SystemTime,
 ) -> Result<HttpResponse, AuthorizeError> {
@@ -172,7 +176,8 @@ fn authorize(
         redirect_uri,
         state: params.get("state"),
     };
-    let pending = validate(params, client, &to_client)?;
+    let mut pending = validate(params, client, &to_client)?;
+    issuer.clone_into(&mut pending.issuer);
     let prompt_none = params
         .get("prompt")
         .is_some_and(|p| p.split_ascii_whitespace().any(|v| v == "none"));
@@ -298,6 +303,7 @@ fn validate(
         challenge,
         acr,
         login_hint: params.get("login_hint").map(str::to_owned),
+        issuer: String::new(),
         expires_at: SystemTime::UNIX_EPOCH,
     })
 }

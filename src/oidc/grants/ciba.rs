@@ -1,23 +1,21 @@
 //! The CIBA grant (CIBA Core §10–11) with Keycloak's answers and
 //! descriptions (FACTS §3). A redeemed request starts a session.
 
-use std::time::SystemTime;
-
+use super::Request;
 use crate::ciba::{PollError, PollOutcome};
-use crate::clients::Authenticated;
 use crate::error::OAuthError;
-use crate::form::Form;
 use crate::keys::random_id;
 use crate::sessions::NewSession;
-use crate::state::AppState;
 use crate::tokens::TokenResponse;
 
-pub fn redeem(
-    state: &AppState,
-    auth: &Authenticated<'_>,
-    form: &Form,
-    now: SystemTime,
-) -> Result<TokenResponse, OAuthError> {
+pub fn redeem(grant: &Request<'_>) -> Result<TokenResponse, OAuthError> {
+    let Request {
+        state,
+        auth,
+        form,
+        now,
+        ..
+    } = *grant;
     let client_id = auth.client.client_id.as_str();
     if !auth.client.ciba {
         return Err(OAuthError::invalid_grant(
@@ -56,15 +54,7 @@ pub fn redeem(
         refresh_jti.clone(),
         now,
     );
-    let response = super::issue(
-        state,
-        auth,
-        &session,
-        &professional,
-        &request.scope,
-        &refresh_jti,
-        now,
-    )?;
+    let response = super::issue(grant, &session, &professional, &request.scope, &refresh_jti)?;
     tracing::info!(session = %session.id, "tokens issued");
     Ok(response)
 }

@@ -3,15 +3,11 @@
 //! token speaks for the client itself: no professional, no session, no
 //! refresh or ID token (Keycloak's defaults).
 
-use std::time::SystemTime;
-
 use serde::Serialize;
 
-use crate::clients::Authenticated;
+use super::Request;
 use crate::clock::unix_seconds;
 use crate::error::OAuthError;
-use crate::form::Form;
-use crate::state::AppState;
 
 /// The claims of a service-account access token.
 #[derive(Debug, Serialize)]
@@ -43,12 +39,14 @@ pub struct ServiceResponse {
     scope: String,
 }
 
-pub fn redeem(
-    state: &AppState,
-    auth: &Authenticated<'_>,
-    form: &Form,
-    now: SystemTime,
-) -> Result<ServiceResponse, OAuthError> {
+pub fn redeem(request: &Request<'_>) -> Result<ServiceResponse, OAuthError> {
+    let Request {
+        state,
+        auth,
+        form,
+        issuer,
+        now,
+    } = *request;
     let client_id = auth.client.client_id.as_str();
     if !auth.client.client_credentials {
         return Err(OAuthError::UnauthorizedClient(format!(
@@ -66,13 +64,13 @@ pub fn redeem(
         )));
     }
     let iat = unix_seconds(now);
-    let ttl = state.tokens.access_ttl.as_secs();
+    let ttl = auth.client.lifetimes.access.as_secs();
     let account = format!("service-account-{client_id}");
     let claims = ServiceClaims {
         exp: iat.saturating_add(ttl),
         iat,
         jti: uuid::Uuid::new_v4().to_string(),
-        iss: &state.issuer,
+        iss: issuer,
         sub: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, account.as_bytes()).to_string(),
         typ: "Bearer",
         azp: client_id,
@@ -85,7 +83,8 @@ pub fn redeem(
     };
     let access_token = state
         .tokens
-        .key
+        .keys
+        .active()
         .sign(&claims)
         .map_err(|e| OAuthError::ServerError(e.to_string()))?;
     Ok(ServiceResponse {

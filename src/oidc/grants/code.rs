@@ -3,21 +3,19 @@
 //! it was asked with a challenge, the matching `code_verifier`. A replayed
 //! code ends the session it opened.
 
-use std::time::SystemTime;
-
-use crate::clients::Authenticated;
+use super::Request;
 use crate::codeflow::CodeError;
 use crate::error::OAuthError;
-use crate::form::Form;
-use crate::state::AppState;
 use crate::tokens::TokenResponse;
 
-pub fn redeem(
-    state: &AppState,
-    auth: &Authenticated<'_>,
-    form: &Form,
-    now: SystemTime,
-) -> Result<TokenResponse, OAuthError> {
+pub fn redeem(request: &Request<'_>) -> Result<TokenResponse, OAuthError> {
+    let Request {
+        state,
+        auth,
+        form,
+        now,
+        ..
+    } = *request;
     let code = form.require("code")?;
     let client_id = auth.client.client_id.as_str();
     let redeemed = state
@@ -48,12 +46,10 @@ pub fn redeem(
         .ok_or_else(|| OAuthError::invalid_grant("Session not active: logged out or expired"))?;
     let professional = super::professional_of(state, &session.id_nat)?;
     super::issue(
-        state,
-        auth,
+        request,
         &session,
         &professional,
         &redeemed.scope,
         &redeemed.refresh_jti,
-        now,
     )
 }

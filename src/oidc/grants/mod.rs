@@ -24,26 +24,39 @@ pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 /// `client_credentials` is added when a client enables it.
 pub const SUPPORTED: [&str; 3] = [CODE, REFRESH, CIBA];
 
+/// What every grant is given: the state, the authenticated client, the
+/// form, the issuer of the request's name and the time.
+pub struct Request<'a> {
+    pub state: &'a AppState,
+    pub auth: &'a Authenticated<'a>,
+    pub form: &'a crate::form::Form,
+    pub issuer: &'a str,
+    pub now: SystemTime,
+}
+
 /// Signs the tokens of `session` for the authenticated client.
 fn issue(
-    state: &AppState,
-    auth: &Authenticated<'_>,
+    request: &Request<'_>,
     session: &Session,
     professional: &Professional,
     scope: &str,
     refresh_jti: &str,
-    now: SystemTime,
 ) -> Result<TokenResponse, OAuthError> {
+    let Request {
+        state, auth, now, ..
+    } = request;
     let grant = Grant {
         session,
         professional,
         scope,
         refresh_jti,
         certificate_thumbprint: auth.certificate.map(|c| c.thumbprint.as_str()),
+        issuer: request.issuer,
+        lifetimes: &auth.client.lifetimes,
     };
     state
         .tokens
-        .issue(&grant, now)
+        .issue(&grant, *now)
         .map_err(|e| OAuthError::ServerError(e.to_string()))
 }
 

@@ -3,21 +3,19 @@
 //! logged-out one gets `invalid_grant` (Keycloak's "Stale token" and
 //! "Session not active"). A narrower `scope` may be asked, never a wider one.
 
-use std::time::SystemTime;
-
-use crate::clients::Authenticated;
+use super::Request;
 use crate::error::OAuthError;
-use crate::form::Form;
 use crate::keys::random_id;
-use crate::state::AppState;
 use crate::tokens::TokenResponse;
 
-pub fn redeem(
-    state: &AppState,
-    auth: &Authenticated<'_>,
-    form: &Form,
-    now: SystemTime,
-) -> Result<TokenResponse, OAuthError> {
+pub fn redeem(request: &Request<'_>) -> Result<TokenResponse, OAuthError> {
+    let Request {
+        state,
+        auth,
+        form,
+        now,
+        ..
+    } = *request;
     let token = form.require("refresh_token")?;
     let claims = state
         .tokens
@@ -49,7 +47,7 @@ pub fn redeem(
         .map_err(|e| OAuthError::invalid_grant(e.to_string()))?;
     let professional = super::professional_of(state, &session.id_nat)?;
     let _span = tracing::info_span!("refresh", client_id, session = %session.id).entered();
-    super::issue(state, auth, &session, &professional, &scope, &next_jti, now)
+    super::issue(request, &session, &professional, &scope, &next_jti)
 }
 
 /// RFC 6749 §6: the new scope must not include a value the original lacked.
