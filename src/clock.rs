@@ -58,6 +58,17 @@ impl Clock {
         }
     }
 
+    /// `("fixed", 0)`, `("system", 0)` or `("offset", how far ahead)`.
+    pub fn describe(&self) -> (&'static str, Duration) {
+        if self.inner.fixed_ms.load(Ordering::Acquire) != i64::MIN {
+            return ("fixed", Duration::ZERO);
+        }
+        match self.inner.offset_ms.load(Ordering::Acquire) {
+            0 => ("system", Duration::ZERO),
+            ms => ("offset", Duration::from_millis(ms.unsigned_abs())),
+        }
+    }
+
     /// Moves the clock forward (both kinds of clock).
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4);

@@ -48,6 +48,14 @@ pub enum OAuthError {
     /// bound to another certificate. Answered with 401 and `WWW-Authenticate`.
     #[error("invalid_token")]
     InvalidToken(String),
+    /// Keycloak's CIBA callback refuses a device's bearer token with 403
+    /// (bad signature, expired, or no request waiting for it).
+    #[error("invalid_token")]
+    RefusedToken(String),
+    /// Keycloak answers 503 `server_error` when its authentication channel
+    /// does not take a new CIBA request.
+    #[error("server_error")]
+    ChannelFailed(String),
     /// The pending-request store is full (a configured cap).
     #[error("temporarily_unavailable")]
     TemporarilyUnavailable(String),
@@ -103,6 +111,8 @@ impl OAuthError {
             | Self::AccessDenied(d)
             | Self::ExpiredToken(d)
             | Self::InvalidToken(d)
+            | Self::RefusedToken(d)
+            | Self::ChannelFailed(d)
             | Self::TemporarilyUnavailable(d)
             | Self::PayloadTooLarge(d)
             | Self::NotFound(d)
@@ -127,7 +137,10 @@ impl ResponseError for OAuthError {
         match self {
             Self::InvalidClient { .. } | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InvalidGrant { status, .. } | Self::Injected { status, .. } => *status,
-            Self::TemporarilyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TemporarilyUnavailable(_) | Self::ChannelFailed(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::RefusedToken(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

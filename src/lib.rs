@@ -22,6 +22,7 @@
 //! ```
 
 pub mod annuaire;
+pub mod channel;
 pub mod ciba;
 pub mod ciba_client;
 pub mod cli;

@@ -8,6 +8,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 
 use crate::annuaire::{Annuaire, AnnuaireError};
+use crate::channel::AuthChannel;
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::control::ControlToken;
@@ -32,6 +33,8 @@ pub enum StartupError {
     Annuaire(#[from] AnnuaireError),
     #[error(transparent)]
     Script(#[from] crate::scenarios::ScriptFileError),
+    #[error("{0}")]
+    Channel(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -133,7 +136,14 @@ impl Application {
             None => None,
         };
 
-        let state = web::Data::new(AppState::new(&settings, clock, annuaire, keys, script));
+        let mut state = AppState::new(&settings, clock, annuaire, keys, script);
+        let uri = &settings.ciba.authentication_channel_uri;
+        if !uri.is_empty() {
+            let channel = AuthChannel::new(uri, &pki.client_cas, settings.ciba.max_requests)
+                .map_err(StartupError::Channel)?;
+            state.channel = Some(channel);
+        }
+        let state = web::Data::new(state);
         let control_token = web::Data::new(ControlToken(settings.control.token.clone()));
         let control_here = control_listener.is_none();
         let app_state = state.clone();
@@ -246,8 +256,11 @@ impl Application {
             loop {
                 tick.tick().await;
                 let now = state.clock.now();
-                let purged =
+                let mut purged =
                     state.ciba.purge(now) + state.sessions.purge(now) + state.codeflow.purge(now);
+                if let Some(channel) = &state.channel {
+                    purged += channel.prune(|id| state.ciba.contains(id));
+                }
                 if purged > 0 {
                     tracing::debug!(purged, "finished CIBA requests and sessions purged");
                 }

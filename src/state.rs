@@ -41,6 +41,8 @@ pub struct AppState {
     pub sessions: Sessions,
     pub codeflow: CodeFlow,
     pub tokens: TokenIssuer,
+    /// Keycloak's HTTP authentication channel, when configured.
+    pub channel: Option<crate::channel::AuthChannel>,
     /// Whether a client may use `client_credentials` (discovery lists the
     /// grant then).
     pub any_service_account: bool,
@@ -73,6 +75,7 @@ impl AppState {
                 Duration::from_secs(settings.tokens.session_idle_s),
             ),
             tokens: TokenIssuer::new(keys, urls.clone()),
+            channel: None,
             any_service_account: settings.clients.iter().any(|c| c.client_credentials),
             urls,
             script,

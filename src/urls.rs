@@ -42,6 +42,7 @@ const MAX_HOST: usize = 255;
 pub struct Urls {
     /// `<public base>/auth/realms/<realm>`.
     fixed: Arc<Site>,
+    realm: String,
     /// `/auth/realms/<realm>`.
     realm_path: String,
     issuer_from_request: bool,
@@ -74,6 +75,7 @@ impl Urls {
                 backchannel: String::new(),
                 authorization_endpoint: String::new(),
             }),
+            realm: server.realm.clone(),
             realm_path,
             issuer_from_request: server.issuer_from_request,
             backchannel_from_request: server.backchannel_from_request,
@@ -88,6 +90,11 @@ impl Urls {
     /// The issuer of the configuration (the banner's, the library's).
     pub fn issuer(&self) -> &str {
         &self.fixed.issuer
+    }
+
+    /// The realm, the issuer's last segment.
+    pub fn realm(&self) -> &str {
+        &self.realm
     }
 
     /// `/auth/realms/<realm>`.

@@ -173,6 +173,16 @@ impl CibaStore {
         Ok(request.clone())
     }
 
+    /// Removes a request its client never heard of (the authentication
+    /// channel refused it): no history, as if it had not been.
+    pub fn withdraw(&self, auth_req_id: &str) -> bool {
+        self.requests.remove(auth_req_id).is_some()
+    }
+
+    pub fn contains(&self, auth_req_id: &str) -> bool {
+        self.requests.contains_key(auth_req_id)
+    }
+
     pub fn get(&self, auth_req_id: &str) -> Option<CibaRequest> {
         self.requests.get(auth_req_id).map(|r| r.clone())
     }

@@ -1,8 +1,10 @@
 //! Who may use the control plane: anyone (the default, as suits a test
 //! tool on a CI network), or whoever presents the control token
-//! (`--control-token`) as `Authorization: Bearer <token>`. The simulator
-//! page, opened by a browser that cannot set headers, also takes it as
-//! `?token=`. `/mock/health` stays open for health checks.
+//! (`--control-token`) as `Authorization: Bearer <token>`, or as
+//! `?access_token=` for callers that cannot set a header (RFC 6750 §2.3;
+//! the conformance suite's approval call). The simulator page, opened by a
+//! browser, also takes it as `?token=`. `/mock/health` stays open for
+//! health checks.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -49,7 +51,8 @@ pub async fn guard(
     Ok(req.into_response(answer))
 }
 
-/// The token sent in `Authorization: Bearer`, or as `?token=` to the page.
+/// The token sent in `Authorization: Bearer`, as `?access_token=`, or as
+/// `?token=` to the page.
 fn presented(req: &ServiceRequest) -> Option<String> {
     let bearer = req
         .headers()
@@ -58,13 +61,12 @@ fn presented(req: &ServiceRequest) -> Option<String> {
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned());
-    bearer.or_else(|| {
-        (req.path() == "/mock/ui")
-            .then(|| {
-                form_urlencoded::parse(req.query_string().as_bytes())
-                    .find(|(k, _)| k == "token")
-                    .map(|(_, v)| v.into_owned())
-            })
-            .flatten()
-    })
+    let query = |name: &str| {
+        form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    bearer
+        .or_else(|| query("access_token"))
+        .or_else(|| (req.path() == "/mock/ui").then(|| query("token")).flatten())
 }

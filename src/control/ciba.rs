@@ -229,10 +229,20 @@ pub async fn decide(
             Some(outcome.approval())
         }
     };
+    answer(&state, &auth_req_id, action, approval)
+}
+
+/// Answers a pending request as the professional; the request, answered.
+fn answer(
+    state: &AppState,
+    auth_req_id: &str,
+    action: Action,
+    approval: Option<crate::ciba::Approval>,
+) -> Result<HttpResponse, ControlError> {
     let now = state.clock.now();
     let request = state
         .ciba
-        .decide(&auth_req_id, action, approval, now)
+        .decide(auth_req_id, action, approval, now)
         .map_err(|e| match e {
             StoreError::Unknown(_) => ControlError::NotFound(e.to_string()),
             StoreError::NotPending(_) | StoreError::Full { .. } => {
@@ -244,7 +254,70 @@ pub async fn decide(
         ?action,
         "CIBA request answered through the control API"
     );
-    Ok(HttpResponse::Ok().json(RequestView::new(request, &state, now)))
+    Ok(HttpResponse::Ok().json(RequestView::new(request, state, now)))
+}
+
+/// The query of the conformance suite's approval call.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Actionize {
+    /// The auth_req_id (the suite's `{auth_req_id}`).
+    token: String,
+    /// `allow` or `deny` (the suite's `{action}`).
+    action: Option<String>,
+    /// The same as `action`, under the name of the suite's own example URL.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    /// The control token, for a server started with one (RFC 6750 §2.3).
+    #[allow(dead_code)]
+    access_token: Option<String>,
+}
+
+/// `POST /mock/ciba/actionize?token={auth_req_id}&action={action}`, empty
+/// body: the OpenID Foundation conformance suite's automated CIBA approval
+/// (its `automated_ciba_approval_url`), `allow` or `deny`.
+#[utoipa::path(
+    post,
+    path = "/mock/ciba/actionize",
+    tag = "ciba",
+    operation_id = "ciba_actionize",
+    params(Actionize),
+    responses(
+        (status = 200, description = "The request, answered", body = RequestView),
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
+        (status = 404, description = "Not found", body = ErrorSchema),
+        (status = 409, description = "Conflict with the current state", body = ErrorSchema)
+    )
+)]
+pub async fn actionize(
+    state: web::Data<AppState>,
+    query: web::Query<Actionize>,
+) -> Result<HttpResponse, ControlError> {
+    let action = match (query.action.as_deref(), query.kind.as_deref()) {
+        (Some(a), Some(t)) if a != t => {
+            return Err(ControlError::BadRequest(format!(
+                "action {a:?} and type {t:?} disagree: send one of them"
+            )));
+        }
+        (Some(a), _) | (None, Some(a)) => a,
+        (None, None) => {
+            return Err(ControlError::BadRequest(
+                "missing parameter action (allow or deny)".into(),
+            ));
+        }
+    };
+    let action = match action {
+        "allow" | "approve" => Action::Approve,
+        "deny" => Action::Deny,
+        other => {
+            return Err(ControlError::BadRequest(format!(
+                "action {other:?} is not allow or deny (the conformance suite's values)"
+            )));
+        }
+    };
+    answer(&state, &query.token, action, None)
 }
 
 /// A finished request as `GET /mock/ciba/recent` shows it.

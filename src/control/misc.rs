@@ -44,6 +44,38 @@ pub struct Now {
     now: u64,
 }
 
+/// The mock's clock.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    /// Unix seconds, on the mock's clock.
+    now: u64,
+    /// How far it is ahead of the system clock, in seconds (0 for a fixed
+    /// clock: it only moves when advanced).
+    offset_s: u64,
+    /// `system`, `offset` (moved forward) or `fixed` (library tests).
+    kind: &'static str,
+}
+
+#[utoipa::path(
+    get,
+    path = "/mock/clock",
+    tag = "control",
+    operation_id = "control_clock",
+    responses(
+        (status = 200, description = "The mock's clock", body = ClockView),
+        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+    )
+)]
+pub async fn clock(state: web::Data<AppState>) -> HttpResponse {
+    let now = state.clock.now();
+    let (kind, offset) = state.clock.describe();
+    HttpResponse::Ok().json(ClockView {
+        now: crate::clock::unix_seconds(now),
+        offset_s: offset.as_secs(),
+        kind,
+    })
+}
+
 /// `POST /mock/clock/advance` with `{"seconds": N}`: moves the mock's clock
 /// forward, to expire requests and tokens without waiting.
 #[utoipa::path(
@@ -76,7 +108,8 @@ pub async fn advance_clock(
 
 /// `POST /mock/reset`: forgets every CIBA request, session, code and
 /// journal entry, and puts back the scenarios and faults of the start-up
-/// file. The clock and the annuaire stay as they are.
+/// file and the signing keys of the start. The clock and the annuaire stay
+/// as they are.
 #[utoipa::path(
     post,
     path = "/mock/reset",
@@ -90,6 +123,10 @@ pub async fn advance_clock(
 pub async fn reset(state: web::Data<AppState>) -> HttpResponse {
     state.ciba.clear();
     state.reset_script();
+    state.tokens.keys.reset();
+    if let Some(channel) = &state.channel {
+        channel.clear();
+    }
     state.journal.clear();
     state.sessions.clear();
     state.codeflow.clear();

@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use utoipa::OpenApi;
 
-use super::{ciba, faults, identities, journal, misc, scenarios, ui};
+use super::{ciba, faults, identities, journal, keys, misc, scenarios, ui};
 
 /// The `error` / `error_description` body of every refusal.
 #[derive(utoipa::ToSchema)]
@@ -25,17 +25,19 @@ pub struct ErrorSchema {
 #[openapi(
     info(
         title = "psc-mock control API",
-        description = "Steers the Pro Santé Connect mock: answer CIBA requests as the professional, script outcomes (scenarios), inject faults, read the request journal, manage the fixture professionals, move the clock. JSON in and out; open unless the server runs with a control token.",
+        description = "Steers the Pro Santé Connect mock: answer CIBA requests as the professional, script outcomes (scenarios), inject faults, read the request journal, manage the fixture professionals, rotate the signing keys, move the clock. JSON in and out; open unless the server runs with a control token.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
         misc::health,
+        misc::clock,
         misc::advance_clock,
         misc::reset,
         ciba::list,
         ciba::get,
         ciba::decide,
         ciba::recent,
+        ciba::actionize,
         scenarios::list,
         scenarios::create,
         scenarios::put,
@@ -53,6 +55,10 @@ pub struct ErrorSchema {
         identities::get,
         identities::add,
         identities::remove,
+        keys::list,
+        keys::add,
+        keys::activate,
+        keys::retire,
         ui::page,
         document,
     ),
@@ -65,6 +71,7 @@ pub struct ErrorSchema {
         (name = "faults", description = "Latency, errors, dropped connections, bad tokens"),
         (name = "journal", description = "What the OIDC endpoints received"),
         (name = "identities", description = "The fixture professionals (the annuaire)"),
+        (name = "keys", description = "The token signing keys: add, activate, retire"),
         (name = "control", description = "Health, clock, reset, this document"),
         (name = "ui", description = "The e-CPS simulator page"),
     )

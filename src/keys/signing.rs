@@ -108,7 +108,13 @@ impl SigningKey {
             PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()),
             _ => return Err(KeyError::Load("the signing key must be RSA".into())),
         }
-        .map_err(|e| KeyError::Load(format!("not a usable RSA key: {e}")))?;
+        .map_err(|e| {
+            KeyError::Load(if e.to_string().contains("WrongAlgorithm") {
+                "the signing key must be RSA (PSC signs RS256), not another algorithm".into()
+            } else {
+                format!("not a usable RSA key: {e}")
+            })
+        })?;
         if pair.public_modulus_len() < 256 {
             return Err(KeyError::Load(
                 "the signing key must be at least 2048 bits".into(),

@@ -4,23 +4,29 @@
 //! Checks run in Keycloak's order: client authentication → CIBA enabled for
 //! the client → `login_hint` present → `scope` present → known
 //! professional → valid scope; then what Keycloak leaves to its
-//! authentication channel (acr, binding message, channel, expiry).
+//! authentication channel (acr, binding message, channel, expiry). With
+//! Keycloak's HTTP authentication channel configured (`crate::channel`),
+//! the device is told before the client gets its acknowledgement.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use tracing::Instrument;
 
 use super::authorization;
 use super::params::{acr, check_scope};
 use crate::annuaire::{AuthMode, Professional};
-use crate::ciba::{NewRequest, StoreError};
+use crate::channel::{AuthChannel, ChannelRequest, Draft};
+use crate::ciba::{CibaRequest, NewRequest, StoreError};
+use crate::clients::Authenticated;
 use crate::error::OAuthError;
 use crate::form::Form;
-use crate::scenarios::Facts;
+use crate::scenarios::{Facts, Taken};
 use crate::state::AppState;
 use crate::tls::ClientCert;
+use crate::urls::Here;
 
 /// Longest `binding_message` accepted (ANS sends two digits).
 const MAX_BINDING_MESSAGE: usize = 64;
@@ -36,14 +42,53 @@ pub async fn post(
     req: HttpRequest,
     state: web::Data<AppState>,
     cert: ClientCert,
+    here: Here,
     form: Form,
 ) -> Result<HttpResponse, OAuthError> {
     let now = state.clock.now();
     let auth = state
         .clients
         .authenticate(authorization(&req)?, &form, cert.0.as_deref())?;
-    let client_id = auth.client.client_id.clone();
-    let _span = tracing::info_span!("bc_authorize", client_id = %client_id).entered();
+    let span = tracing::info_span!("bc_authorize", client_id = %auth.client.client_id);
+    let created = span.in_scope(|| create(&state, &auth, &form, now))?;
+    let request = &created.request;
+    if let Some(channel) = &state.channel {
+        let told = tell_device(&state, channel, &created, &form, &here.0.issuer, now)
+            .instrument(span)
+            .await;
+        if let Err(refusal) = told {
+            // Keycloak drops the request; so does the mock, and its
+            // scenario step is given back.
+            state.ciba.withdraw(&request.auth_req_id);
+            state.scenarios.give_back(created.taken);
+            return Err(refusal);
+        }
+    }
+    Ok(HttpResponse::Ok().json(Acknowledgement {
+        auth_req_id: request.auth_req_id.clone(),
+        expires_in: request
+            .expires_at
+            .duration_since(request.created_at)
+            .map_or(0, |d| d.as_secs()),
+        interval: request.interval.as_secs(),
+    }))
+}
+
+/// A stored request, with the professional it is for and the scenario
+/// step it took.
+struct Created {
+    request: CibaRequest,
+    professional: std::sync::Arc<Professional>,
+    taken: Taken,
+}
+
+/// Validates the request (Keycloak's order) and stores it.
+fn create(
+    state: &AppState,
+    auth: &Authenticated<'_>,
+    form: &Form,
+    now: SystemTime,
+) -> Result<Created, OAuthError> {
     if !auth.client.ciba {
         // Keycloak answers 401 here, 400 at the token endpoint.
         return Err(OAuthError::InvalidGrant {
@@ -82,7 +127,7 @@ pub async fn post(
     )?;
 
     let params = NewRequest {
-        client_id,
+        client_id: auth.client.client_id.clone(),
         login_hint: login_hint.to_owned(),
         scope,
         acr,
@@ -114,11 +159,51 @@ pub async fn post(
         }
     };
     tracing::info!(auth_req_id = %request.auth_req_id, login_hint, channel = channel.as_str(), outcome = outcome.action.as_str(), after_ms = outcome.after_ms, "CIBA request created");
-    Ok(HttpResponse::Ok().json(Acknowledgement {
-        auth_req_id: request.auth_req_id,
-        expires_in: expires_in.as_secs(),
-        interval: lifetimes.ciba_interval.as_secs(),
-    }))
+    Ok(Created {
+        request,
+        professional,
+        taken,
+    })
+}
+
+/// Keycloak's authentication channel: the device is told of the request
+/// and must acknowledge it (`channel`).
+async fn tell_device(
+    state: &AppState,
+    channel: &AuthChannel,
+    created: &Created,
+    form: &Form,
+    issuer: &str,
+    now: SystemTime,
+) -> Result<(), OAuthError> {
+    let request = &created.request;
+    let subject = created.professional.subject();
+    let draft = Draft {
+        issuer,
+        client_id: &request.client_id,
+        subject: &subject,
+        expires_at: request.expires_at,
+    };
+    let (token, jti) = channel.token(&state.tokens, &request.auth_req_id, &draft, now)?;
+    let body = ChannelRequest {
+        login_hint: &created.professional.id_nat,
+        scope: &request.scope,
+        is_consent_required: false,
+        binding_message: request.binding_message.as_deref(),
+        acr_values: form.get("acr_values"),
+        channel: form.get("channel"),
+    };
+    let told = channel.notify(&token, &body).await;
+    match &told {
+        Ok(()) => {
+            tracing::info!(auth_req_id = %request.auth_req_id, uri = channel.uri(), "authentication channel told")
+        }
+        Err(e) => {
+            channel.unlink(&jti);
+            tracing::warn!(auth_req_id = %request.auth_req_id, uri = channel.uri(), error = e.description(), "authentication channel failed");
+        }
+    }
+    told
 }
 
 fn binding_message(message: Option<&str>) -> Result<Option<String>, OAuthError> {

@@ -3,6 +3,7 @@
 
 mod authorize;
 mod bc_authorize;
+mod ciba_callback;
 pub mod discovery;
 mod grants;
 mod introspect;
@@ -23,6 +24,8 @@ pub const DISCOVERY: &str = "/.well-known/openid-configuration";
 pub const WALLET_DISCOVERY: &str = "/.well-known/wallet-openid-configuration";
 pub const JWKS: &str = "/protocol/openid-connect/certs";
 pub const BC_AUTHORIZE: &str = "/protocol/openid-connect/ext/ciba/auth";
+/// Keycloak's callback of its HTTP authentication channel.
+pub const CIBA_CALLBACK: &str = "/protocol/openid-connect/ext/ciba/auth/callback";
 pub const TOKEN: &str = "/protocol/openid-connect/token";
 pub const USERINFO: &str = "/protocol/openid-connect/userinfo";
 pub const AUTHORIZE: &str = "/protocol/openid-connect/auth";
@@ -42,6 +45,8 @@ pub enum Endpoint {
     Discovery,
     Jwks,
     BcAuthorize,
+    /// The authentication channel's callback (`…/ext/ciba/auth/callback`).
+    CibaCallback,
     Token,
     Userinfo,
     Authorize,
@@ -52,9 +57,12 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    /// The endpoint a request path (`/auth/realms/{realm}/…`) is for; an
-    /// unknown path is none.
+    /// The endpoint a request path (`/auth/realms/{realm}/…`, or PSC's
+    /// `/auth`) is for; an unknown path is none.
     pub fn of_path(path: &str) -> Option<Self> {
+        if path == crate::urls::WALLET_AUTHORIZE {
+            return Some(Self::Authorize);
+        }
         let (_realm, tail) = path.strip_prefix("/auth/realms/")?.split_once('/')?;
         let path = &path[path.len() - tail.len() - 1..];
         let table = [
@@ -62,6 +70,7 @@ impl Endpoint {
             (WALLET_DISCOVERY, Self::Discovery),
             (JWKS, Self::Jwks),
             (BC_AUTHORIZE, Self::BcAuthorize),
+            (CIBA_CALLBACK, Self::CibaCallback),
             (TOKEN, Self::Token),
             (INTROSPECT, Self::Introspect),
             (REVOKE, Self::Revoke),
@@ -82,6 +91,7 @@ impl Endpoint {
             Self::Discovery => "discovery",
             Self::Jwks => "jwks",
             Self::BcAuthorize => "bc_authorize",
+            Self::CibaCallback => "ciba_callback",
             Self::Token => "token",
             Self::Userinfo => "userinfo",
             Self::Authorize => "authorize",
@@ -93,9 +103,18 @@ impl Endpoint {
     }
 }
 
-/// Mounts the endpoints under `/auth/realms/{realm}`.
+/// Mounts the endpoints under `/auth/realms/{realm}`, and the
+/// authorization endpoint at PSC's wallet path, `/auth`.
 pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
     move |cfg| {
+        // A resource, not a scope: a scope "/auth" would also take every
+        // path under /auth/realms.
+        cfg.service(
+            resource(crate::urls::WALLET_AUTHORIZE, "GET, POST")
+                .wrap(actix_web::middleware::from_fn(crate::journal::observe))
+                .route(web::get().to(authorize::get))
+                .route(web::post().to(authorize::post)),
+        );
         cfg.service(
             web::scope(&format!("/auth/realms/{realm}"))
                 .wrap(actix_web::middleware::from_fn(crate::journal::observe))
@@ -103,6 +122,7 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                 .service(resource(WALLET_DISCOVERY, "GET").route(web::get().to(discovery::get)))
                 .service(resource(JWKS, "GET").route(web::get().to(jwks::get)))
                 .service(resource(BC_AUTHORIZE, "POST").route(web::post().to(bc_authorize::post)))
+                .service(resource(CIBA_CALLBACK, "POST").route(web::post().to(ciba_callback::post)))
                 .service(resource(TOKEN, "POST").route(web::post().to(token::post)))
                 .service(resource(INTROSPECT, "POST").route(web::post().to(introspect::post)))
                 .service(resource(REVOKE, "POST").route(web::post().to(revoke::post)))

@@ -1,9 +1,11 @@
 //! The black-box test suite: every test starts a real psc-mock server on a
 //! free port (real TLS, real client certificates) and talks HTTP to it.
 
+mod actionize; // the conformance suite's automated approval call
 mod bad_input; // malformed requests: always a JSON error, nothing changes
 mod binary; // the psc-mock executable: banner, keys generate, configuration errors
 mod browser; // a real headless Chromium drives the login page
+mod channel; // Keycloak's HTTP authentication channel, with a device simulator
 mod ciba; // the CIBA poll flow and its outcomes
 mod codeflow; // the authorization code flow with PKCE
 mod conformance; // one test per requirement of CIBA Core, OIDC Core, RFC 8705, 7662, 7009
@@ -16,8 +18,11 @@ mod helpers; // spawn_app and HTTP clients with each test identity
 mod identities; // the annuaire through the control API
 mod interop; // a whole code flow driven by the openidconnect crate
 mod introspect; // introspection and revocation
+mod issuer; // the issuer and URLs: fixed, from the request, backchannel only, PSC layout
 mod journal; // the request journal and its filters
+mod keys; // the JWKS, several signing keys, rotation, kids, ephemeral keys
 mod library; // psc_mock::MockServer, as a connecting service's tests use it
+mod lifetimes; // token and CIBA lifetimes per client, the clock moved forward
 mod logout; // browser and server-side logout
 mod mtls; // client authentication and PSC's certificate rule
 mod readme; // the README walkthrough, run as written
