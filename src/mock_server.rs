@@ -58,6 +58,7 @@ use crate::ciba::{Action, Approval, CibaRequest, StoreError};
 use crate::clock::Clock;
 use crate::config::{ClientSettings, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Settings};
 use crate::journal::{Entry, Filter};
+use crate::keys::{KeyOrigin, KeySpec, KeyView, SigningKey};
 use crate::pki::EMBEDDED;
 use crate::scenarios::{Scenario, ScenarioError};
 use crate::startup::{Application, StartupError};
@@ -78,6 +79,10 @@ pub enum MockServerError {
     Store(#[from] StoreError),
     #[error("no professional with idNat {0:?} in the annuaire")]
     UnknownProfessional(String),
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::RingError),
 }
 
 /// Settings of a [`MockServer`] before it starts.
@@ -280,6 +285,31 @@ impl MockServer {
     /// The journal's entries that match `filter`, oldest first.
     pub fn journal(&self, filter: &Filter) -> Vec<Arc<Entry>> {
         self.state.journal.query(filter)
+    }
+
+    /// The published signing keys, the active one marked.
+    pub fn keys(&self) -> Vec<KeyView> {
+        self.state.tokens.keys.list()
+    }
+
+    /// Rotates the signing key: a fresh RSA key, published and active
+    /// from now on; the previous one stays published (passive) until
+    /// [`MockServer::retire_key`]. Returns the new `kid`. To test that a
+    /// client refetches the JWKS when it meets an unknown `kid`.
+    pub fn rotate_key(&self) -> Result<String, MockServerError> {
+        let spec = KeySpec {
+            realm: self.state.urls.realm(),
+            origin: KeyOrigin::Generated,
+            ..KeySpec::default()
+        };
+        let key = SigningKey::generate(spec)?;
+        Ok(self.state.tokens.keys.add(key, true)?.kid)
+    }
+
+    /// Removes a key from the JWKS: tokens it signed are refused from now
+    /// on (not the active key).
+    pub fn retire_key(&self, kid: &str) -> Result<(), MockServerError> {
+        Ok(self.state.tokens.keys.retire(kid)?)
     }
 }
 

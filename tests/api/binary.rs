@@ -357,6 +357,65 @@ async fn generated_professionals_can_log_in_beside_the_fixtures() {
     }
 }
 
+/// The flags of issue-specific modes show in the banner, and act: a key
+/// generated at start is the one the JWKS publishes, the login page is at
+/// `/auth`, the channel is named.
+#[tokio::test]
+async fn the_banner_names_the_signing_key_the_layout_and_the_channel() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_child, committed) = start(&["--bind", "127.0.0.1:0"], repo).await;
+    let committed_kid = field(&committed, "signing key").to_owned();
+    assert!(
+        committed_kid.ends_with("(the committed test key)"),
+        "{committed_kid}"
+    );
+    let (_child, banner) = start(
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--ephemeral-keys",
+            "--psc-layout",
+            "--issuer-from-request",
+            "--authentication-channel",
+            "http://127.0.0.1:9/device",
+        ],
+        repo,
+    )
+    .await;
+    let base = banner
+        .last()
+        .unwrap()
+        .strip_prefix("ready: listening on ")
+        .unwrap();
+    let key = field(&banner, "signing key");
+    assert!(key.ends_with("(generated at start)"), "{key}");
+    assert_ne!(key, committed_kid);
+    assert_eq!(
+        field(&banner, "login page"),
+        format!("{base}/auth (PSC layout)")
+    );
+    assert!(field(&banner, "issuer").contains("or under the name each request uses"));
+    assert!(field(&banner, "auth channel").starts_with("http://127.0.0.1:9/device"));
+    let jwks: serde_json::Value = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(
+            &std::fs::read(repo.join("keys/ca.pem")).unwrap(),
+        )
+        .unwrap()])
+        .build()
+        .unwrap()
+        .get(format!(
+            "{base}/auth/realms/esante-wallet/protocol/openid-connect/certs"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap();
+    assert!(key.starts_with(&format!("kid {kid} ")), "{key} vs {kid}");
+}
+
 /// `psc-mock config` with a file, variables and flags: each layer wins over
 /// the one before, and the output is itself a valid configuration file.
 #[tokio::test]

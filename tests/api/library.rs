@@ -188,3 +188,44 @@ async fn the_connecting_service_example_logs_a_professional_in() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn the_handle_rotates_and_retires_signing_keys() {
+    let psc = MockServer::builder().start().await.unwrap();
+    let first = psc.keys()[0].kid.clone();
+    let id = start_ciba(&psc, PRO).await;
+    psc.approve(&id).unwrap();
+    let (_, before) = poll(&psc, &id).await;
+
+    let rotated = psc.rotate_key().unwrap();
+    assert_ne!(rotated, first);
+    let statuses: Vec<_> = psc.keys().into_iter().map(|k| (k.kid, k.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (first.clone(), psc_mock::keys::KeyStatus::Passive),
+            (rotated.clone(), psc_mock::keys::KeyStatus::Active)
+        ]
+    );
+    let id = start_ciba(&psc, PRO).await;
+    psc.approve(&id).unwrap();
+    let (_, after) = poll(&psc, &id).await;
+    let kid = |tokens: &Value| {
+        jsonwebtoken::decode_header(tokens["access_token"].as_str().unwrap())
+            .unwrap()
+            .kid
+            .unwrap()
+    };
+    assert_eq!(kid(&before), first);
+    assert_eq!(kid(&after), rotated);
+
+    assert!(psc.retire_key(&rotated).is_err(), "the active key stays");
+    psc.retire_key(&first).unwrap();
+    let userinfo = http(&psc)
+        .get(format!("{}/protocol/openid-connect/userinfo", psc.issuer()))
+        .bearer_auth(before["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
+}

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+mod banner;
+
 use crate::ciba::Action;
 use crate::config::Settings;
 use crate::pki;
@@ -124,6 +126,21 @@ pub struct ServeArgs {
     /// e.g. 127.0.0.1:9090.
     #[arg(long, value_name = "ADDR")]
     pub control_bind: Option<SocketAddr>,
+    /// Sign with a fresh RSA key generated at start instead of the
+    /// committed test key.
+    #[arg(long)]
+    pub ephemeral_keys: bool,
+    /// Take the issuer and advertised URLs from each request's Host or
+    /// X-Forwarded-* headers (one server under several names).
+    #[arg(long)]
+    pub issuer_from_request: bool,
+    /// Advertise the authorization endpoint at /auth, as PSC's wallet page.
+    #[arg(long)]
+    pub psc_layout: bool,
+    /// POST each new CIBA request to this URL, as Keycloak's HTTP
+    /// authentication channel does.
+    #[arg(long, value_name = "URL")]
+    pub authentication_channel: Option<String>,
 }
 
 impl ServeArgs {
@@ -165,6 +182,12 @@ impl ServeArgs {
         if let Some(bind) = self.control_bind {
             settings.control.bind = Some(bind);
         }
+        settings.pki.ephemeral_keys |= self.ephemeral_keys;
+        settings.server.issuer_from_request |= self.issuer_from_request;
+        settings.server.psc_layout |= self.psc_layout;
+        if let Some(uri) = &self.authentication_channel {
+            settings.ciba.authentication_channel_uri.clone_from(uri);
+        }
         Ok(settings)
     }
 }
@@ -173,7 +196,7 @@ impl ServeArgs {
 pub async fn serve(args: &ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let settings = args.settings()?;
     let app = Application::build(settings)?;
-    print_banner(&app);
+    banner::print(&app);
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -256,74 +279,4 @@ pub fn check_annuaire(file: &Path) -> Result<(), Box<dyn std::error::Error>> {
         annuaire.len()
     );
     Ok(())
-}
-
-fn print_banner(app: &Application) {
-    let settings = app.settings();
-    let issuer = app.issuer();
-    let base = settings.base_url();
-    let client = &settings.clients[0];
-    println!(
-        "psc-mock {} (a mock of Pro Santé Connect; TEST ONLY)",
-        env!("CARGO_PKG_VERSION")
-    );
-    println!("  issuer         {issuer}");
-    println!("  discovery      {issuer}/.well-known/openid-configuration");
-    let generated = &settings.annuaire;
-    let extra = match generated.generated {
-        0 => String::new(),
-        n => format!(" ({n} generated, seed {})", generated.seed),
-    };
-    println!("  professionals  {}{extra}", app.professionals());
-    println!("  client_id      {}", client.client_id);
-    println!("  client_secret  {}", client.client_secret);
-    if settings.server.tls && settings.pki.client_ca.is_empty() {
-        match client_files() {
-            Ok([ca, cert, key]) => {
-                println!("  CA             {}", ca.display());
-                println!("  client cert    {}", cert.display());
-                println!("  client key     {}", key.display());
-            }
-            Err(e) => println!("  (client files could not be written: {e})"),
-        }
-    }
-    let approval = match (settings.ciba.default_action, settings.ciba.default_after_ms) {
-        (Action::Never, _) => {
-            "pending until approved on the simulator page or the control API".to_owned()
-        }
-        (action, ms) => format!("{action:?} after {ms} ms").to_lowercase(),
-    };
-    println!("  CIBA default   {approval}");
-    let control = app.control_url();
-    let protected = if settings.control.token.is_empty() {
-        "open"
-    } else {
-        "bearer token required"
-    };
-    println!("  control API    {control} ({protected})");
-    println!("  e-CPS page     {control}/ui");
-    println!("ready: listening on {base}");
-}
-
-/// Paths of the CA, client certificate and key: the repository's `keys/` when
-/// run from a checkout, else copies of the embedded ones in a temp folder.
-fn client_files() -> Result<[PathBuf; 3], pki::PkiError> {
-    let local = [
-        PathBuf::from("keys/ca.pem"),
-        PathBuf::from("keys/client.pem"),
-        PathBuf::from("keys/client.key"),
-    ];
-    let embedded = [
-        pki::EMBEDDED.ca_cert,
-        pki::EMBEDDED.client_cert,
-        pki::EMBEDDED.client_key,
-    ];
-    let same = local
-        .iter()
-        .zip(embedded)
-        .all(|(path, text)| std::fs::read_to_string(path).is_ok_and(|t| t == text));
-    if same {
-        return Ok(local);
-    }
-    pki::export_client_files(&std::env::temp_dir().join("psc-mock-keys"))
 }
