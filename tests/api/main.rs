@@ -12,6 +12,7 @@ mod conformance; // one test per requirement of CIBA Core, OIDC Core, RFC 8705, 
 mod container; // the Dockerfile's and compose file's commands, run without a container engine
 mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
+mod docs; // the README walkthrough, the docs' examples and device simulator, run as written
 mod faults; // injected latency, errors, drops and bad tokens
 mod golden; // full claim documents compared with tests/golden/
 mod helpers; // spawn_app and HTTP clients with each test identity
@@ -25,7 +26,6 @@ mod library; // psc_mock::MockServer, as a connecting service's tests use it
 mod lifetimes; // token and CIBA lifetimes per client, the clock moved forward
 mod logout; // browser and server-side logout
 mod mtls; // client authentication and PSC's certificate rule
-mod readme; // the README walkthrough, run as written
 mod refresh; // the refresh-token grant, rotation and session lifetimes
 mod resilience; // garbage handshakes, slow clients, a flood, graceful shutdown
 mod scenarios; // scripted professionals: matchers, steps, files, fixtures
