@@ -40,7 +40,9 @@ const MAX_HOST: usize = 255;
 /// How the URLs are made; built once from the settings.
 #[derive(Debug, Clone)]
 pub struct Urls {
-    /// `<public base>/auth/realms/<realm>`.
+    /// The configured `scheme://host[:port]`.
+    base: String,
+    /// The URLs under `base`.
     fixed: Arc<Site>,
     realm: String,
     /// `/auth/realms/<realm>`.
@@ -70,6 +72,7 @@ impl Urls {
         let realm_path = format!("/auth/realms/{}", server.realm);
         let wallet_url = server.wallet_url.trim_end_matches('/').to_owned();
         let mut urls = Self {
+            base: settings.base_url(),
             fixed: Arc::new(Site {
                 issuer: String::new(),
                 backchannel: String::new(),
@@ -82,8 +85,7 @@ impl Urls {
             psc_layout: server.psc_layout,
             wallet_url,
         };
-        let base = settings.base_url();
-        urls.fixed = Arc::new(urls.site(&base, &base));
+        urls.fixed = Arc::new(urls.site(&urls.base, &urls.base));
         urls
     }
 
@@ -116,16 +118,10 @@ impl Urls {
         let Some(base) = request_base(req)? else {
             return Ok(self.fixed.clone());
         };
-        let fixed_base = self
-            .fixed
-            .issuer
-            .strip_suffix(&self.realm_path)
-            .unwrap_or_default()
-            .to_owned();
         let site = if self.issuer_from_request {
             self.site(&base, &base)
         } else {
-            self.site(&fixed_base, &base)
+            self.site(&self.base, &base)
         };
         Ok(Arc::new(site))
     }

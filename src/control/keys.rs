@@ -71,6 +71,7 @@ pub async fn add(
     payload: web::Payload,
 ) -> Result<HttpResponse, ControlError> {
     let new: NewKey = body::parse_optional(payload).await?.unwrap_or_default();
+    // Refused before generating a key for nothing; the ring checks again.
     if state.tokens.keys.list().len() >= crate::keys::MAX_KEYS {
         return Err(RingError::Full.into());
     }

@@ -13,7 +13,6 @@
 //! (Keycloak also deletes the request then; the mock keeps the first
 //! answer, so the client still gets it).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -41,7 +40,11 @@ pub async fn post(
         ));
     };
     let now = state.clock.now();
-    let token = bearer(&req)?;
+    let token = super::bearer(&req, "the device's token")?.ok_or_else(|| {
+        OAuthError::InvalidToken(
+            "Invalid token: send back the bearer token the authentication channel was given (Authorization: Bearer …)".into(),
+        )
+    })?;
     let claims = check(&state, token, now)?;
     let waiting = || {
         OAuthError::RefusedToken(
@@ -86,29 +89,6 @@ pub async fn post(
         "CIBA request answered by the authentication channel's device"
     );
     Ok(HttpResponse::Ok().finish())
-}
-
-/// The bearer token of the request.
-fn bearer(req: &HttpRequest) -> Result<&str, OAuthError> {
-    let missing = || {
-        OAuthError::InvalidToken(
-            "Invalid token: send back the bearer token the authentication channel was given (Authorization: Bearer …)".into(),
-        )
-    };
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(missing()),
-    }
 }
 
 /// Keycloak's checks of the device's token: signed by a published key,

@@ -195,6 +195,25 @@ pub fn authorization(req: &HttpRequest) -> Result<Option<&str>, OAuthError> {
         .transpose()
 }
 
+/// The token of an `Authorization: Bearer <token>` header (RFC 6750
+/// §2.1): `None` without the header; another scheme or an empty token is
+/// refused, naming `what` the token should be.
+pub fn bearer<'a>(req: &'a HttpRequest, what: &str) -> Result<Option<&'a str>, OAuthError> {
+    let Some(header) = authorization(req)? else {
+        return Ok(None);
+    };
+    match header.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(OAuthError::InvalidToken(format!(
+            "the Authorization header must be \"Bearer <{what}>\""
+        ))),
+    }
+}
+
 /// A JSON answer that must not be cached (RFC 6749 §5.1).
 pub fn no_store_json(body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok()

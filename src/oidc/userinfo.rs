@@ -6,7 +6,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::authorization;
+use super::bearer;
 use crate::annuaire::ScopeSet;
 use crate::error::OAuthError;
 use crate::state::AppState;
@@ -17,23 +17,11 @@ pub async fn handle(
     state: web::Data<AppState>,
     cert: ClientCert,
 ) -> Result<HttpResponse, OAuthError> {
-    let header = authorization(&req)?.ok_or_else(|| {
+    let token = bearer(&req, "access_token")?.ok_or_else(|| {
         OAuthError::InvalidToken(
             "Token not provided: send Authorization: Bearer <access_token>".into(),
         )
     })?;
-    let token = match header.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            token.trim()
-        }
-        _ => {
-            return Err(OAuthError::InvalidToken(
-                "the Authorization header must be \"Bearer <access_token>\"".into(),
-            ));
-        }
-    };
     let claims = state
         .tokens
         .verify_access(token, state.clock.now())

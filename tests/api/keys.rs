@@ -7,24 +7,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{
     PRO, TestApp, Who, client, payload, read_key_file, spawn_app, spawn_app_with,
 };
-use crate::tokens::{jwks, verify_jsonwebtoken};
-
-async fn jwks_json(app: &TestApp) -> Value {
-    client(Who::Nobody)
-        .get(app.url("/protocol/openid-connect/certs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
+use crate::tokens::{jwks, jwks_json, verify_jsonwebtoken};
 
 fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()

@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{CLIENT_ID, PRO, TestApp, Who, client, read_key_file, spawn_app};
 
-pub async fn jwks(app: &TestApp) -> JwkSet {
+/// The JWKS as JSON.
+pub async fn jwks_json(app: &TestApp) -> Value {
     client(Who::Nobody)
         .get(app.url("/protocol/openid-connect/certs"))
         .send()
@@ -24,6 +25,11 @@ pub async fn jwks(app: &TestApp) -> JwkSet {
         .json()
         .await
         .unwrap()
+}
+
+/// The JWKS, parsed by jsonwebtoken.
+pub async fn jwks(app: &TestApp) -> JwkSet {
+    serde_json::from_value(jwks_json(app).await).expect("a JWK set")
 }
 
 /// Verifies with jsonwebtoken, returns the claims.
@@ -60,14 +66,7 @@ fn verify_rsa_crate(token: &str, jwks_json: &Value) {
 #[tokio::test]
 async fn the_jwks_publishes_an_rs256_key_whose_kid_is_its_thumbprint() {
     let app = spawn_app().await;
-    let jwks: Value = client(Who::Nobody)
-        .get(app.url("/protocol/openid-connect/certs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = jwks_json(&app).await;
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "RSA");
     assert_eq!(key["alg"], "RS256");
