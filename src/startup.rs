@@ -261,6 +261,8 @@ impl Application {
                 if let Some(channel) = &state.channel {
                     purged += channel.prune(|id| state.ciba.contains(id));
                 }
+                state.sessions.compact();
+                state.codeflow.compact();
                 if purged > 0 {
                     tracing::debug!(purged, "finished CIBA requests and sessions purged");
                 }
