@@ -17,6 +17,9 @@ use crate::error::OAuthError;
 use crate::form::Form;
 use crate::tls::PeerCertificate;
 
+/// Keycloak's description of a failed client authentication.
+pub const INVALID_CREDENTIALS: &str = "Invalid client or Invalid client credentials";
+
 /// A registered client.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -29,6 +32,9 @@ pub struct Client {
     pub require_pkce: bool,
     pub auto_login: bool,
     pub client_credentials: bool,
+    /// Access tokens carry `cnf.x5t#S256` of the certificate presented at
+    /// the token endpoint (RFC 8705 §3). Off by default (docs/fidelity.md).
+    pub certificate_bound_access_tokens: bool,
     pub lifetimes: Lifetimes,
 }
 
@@ -100,6 +106,7 @@ impl Clients {
                     require_pkce: c.require_pkce,
                     auto_login: c.auto_login,
                     client_credentials: c.client_credentials,
+                    certificate_bound_access_tokens: c.certificate_bound_access_tokens,
                     lifetimes: Lifetimes::of(c, settings),
                 };
                 (c.client_id.clone(), client)
@@ -164,10 +171,12 @@ impl Clients {
             basic: basic_used,
         };
 
-        let client = self
-            .by_id
-            .get(&client_id)
-            .ok_or_else(|| fail(format!("unknown client_id {client_id:?}")))?;
+        // Keycloak's description, then what was wrong (docs/fidelity.md).
+        let client = self.by_id.get(&client_id).ok_or_else(|| {
+            fail(format!(
+                "{INVALID_CREDENTIALS}: unknown client_id {client_id:?}"
+            ))
+        })?;
         if let Some(secret) = &secret
             && aws_lc_rs::constant_time::verify_slices_are_equal(
                 secret.as_bytes(),
@@ -175,9 +184,13 @@ impl Clients {
             )
             .is_err()
         {
-            return Err(fail(format!(
-                "wrong client_secret for client_id {client_id:?}"
-            )));
+            // Keycloak answers a wrong secret 401 `unauthorized_client`.
+            return Err(OAuthError::ClientRefused {
+                description: format!(
+                    "{INVALID_CREDENTIALS}: wrong client_secret for client_id {client_id:?}"
+                ),
+                basic: basic_used,
+            });
         }
 
         if method == AuthMethod::TlsClientAuth || client.require_certificate {
@@ -311,6 +324,7 @@ mod tests {
             )
             .unwrap_err();
         assert!(wrong.description().contains("wrong client_secret"));
+        assert_eq!(wrong.to_string(), "unauthorized_client");
     }
 
     #[test]

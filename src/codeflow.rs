@@ -58,11 +58,43 @@ pub fn valid_verifier_syntax(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
+/// How the answer goes back to the client (OAuth 2.0 Multiple Response
+/// Type Encoding Practices; Form Post Response Mode): PSC advertises these
+/// three for the code flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseMode {
+    /// A 302 with the parameters in the query (the default for `code`).
+    #[default]
+    Query,
+    /// A 302 with the parameters in the fragment.
+    Fragment,
+    /// A page whose form POSTs the parameters to the redirect URI.
+    FormPost,
+}
+
+impl ResponseMode {
+    /// The mode of a `response_mode` value, or why it is refused.
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value {
+            None | Some("query") => Ok(Self::Query),
+            Some("fragment") => Ok(Self::Fragment),
+            Some("form_post") => Ok(Self::FormPost),
+            Some(jwt @ ("jwt" | "query.jwt" | "fragment.jwt" | "form_post.jwt")) => Err(format!(
+                "response_mode {jwt:?} (JARM) is not supported by psc-mock; use query, fragment or form_post"
+            )),
+            Some(other) => Err(format!(
+                "Invalid parameter: response_mode {other:?}; use query, fragment or form_post"
+            )),
+        }
+    }
+}
+
 /// An authorization request, validated, waiting for the professional.
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub client_id: String,
     pub redirect_uri: String,
+    pub response_mode: ResponseMode,
     pub scope: String,
     pub state: Option<String>,
     pub nonce: Option<String>,
@@ -106,6 +138,10 @@ pub enum CodeError {
     VerifierMissing,
     #[error("PKCE verification failed: the code_verifier does not match the code_challenge")]
     VerifierMismatch,
+    #[error(
+        "PKCE code verifier specified but challenge not present in authorization: the authorization request had no code_challenge"
+    )]
+    ChallengeMissing,
     #[error("too many pending logins or codes ({0}); try again shortly")]
     Full(usize),
 }
@@ -205,11 +241,15 @@ impl CodeFlow {
         if redirect_uri != Some(entry.redirect_uri.as_str()) {
             return Err(CodeError::RedirectUri(entry.redirect_uri.clone()));
         }
-        if let Some(challenge) = &entry.challenge {
-            let verifier = verifier.ok_or(CodeError::VerifierMissing)?;
-            if !challenge.verifies(verifier) {
+        match (&entry.challenge, verifier) {
+            (Some(challenge), Some(verifier)) if !challenge.verifies(verifier) => {
                 return Err(CodeError::VerifierMismatch);
             }
+            (Some(_), None) => return Err(CodeError::VerifierMissing),
+            // A verifier for a code asked without a challenge: a downgrade
+            // (RFC 9700 §2.1.1), refused as Keycloak does.
+            (None, Some(_)) => return Err(CodeError::ChallengeMissing),
+            _ => {}
         }
         entry.used = true;
         Ok(entry.clone())
@@ -278,6 +318,7 @@ mod tests {
         Pending {
             client_id: "app".into(),
             redirect_uri: "https://app/cb".into(),
+            response_mode: ResponseMode::Query,
             scope: "openid".into(),
             state: Some("s".into()),
             nonce: Some("n".into()),
@@ -356,6 +397,22 @@ mod tests {
                 session_id: "sess".into()
             }
         );
+    }
+
+    #[test]
+    fn a_verifier_for_a_code_without_challenge_is_a_refused_downgrade() {
+        let flow = CodeFlow::new(10);
+        let code = flow
+            .issue(&request(None), "s".into(), "r".into(), t(0))
+            .unwrap();
+        let uri = Some("https://app/cb");
+        assert_eq!(
+            flow.redeem(&code, "app", uri, Some(VERIFIER), t(1))
+                .unwrap_err(),
+            CodeError::ChallengeMissing
+        );
+        // The refusal consumed nothing: the same code without a verifier works.
+        assert!(flow.redeem(&code, "app", uri, None, t(1)).is_ok());
     }
 
     #[test]

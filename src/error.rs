@@ -20,6 +20,11 @@ pub enum OAuthError {
     /// HTTP Basic, in which case RFC 6749 §5.2 asks for `WWW-Authenticate`.
     #[error("invalid_client")]
     InvalidClient { description: String, basic: bool },
+    /// Keycloak's 401 `unauthorized_client`: a known client with a wrong
+    /// secret, or a refresh token bound to another certificate
+    /// (docs/fidelity.md).
+    #[error("unauthorized_client")]
+    ClientRefused { description: String, basic: bool },
     /// Keycloak answers a client without the CIBA grant with `invalid_grant`
     /// and 401 at the backchannel endpoint (400 at the token endpoint).
     #[error("invalid_grant")]
@@ -44,10 +49,19 @@ pub enum OAuthError {
     AccessDenied(String),
     #[error("expired_token")]
     ExpiredToken(String),
-    /// RFC 6750 §3.1: the bearer token is missing, malformed, expired or
-    /// bound to another certificate. Answered with 401 and `WWW-Authenticate`.
+    /// RFC 6750 §3.1: the bearer token is malformed, expired, of an ended
+    /// session or bound to another certificate. Answered as Keycloak's
+    /// userinfo does: 401, an empty body, the error in `WWW-Authenticate`.
     #[error("invalid_token")]
     InvalidToken(String),
+    /// RFC 6750 §3.1: no bearer token at all; 401 with a bare challenge
+    /// (`Bearer realm="…"`, no error code), as Keycloak.
+    #[error("invalid_request")]
+    MissingToken(String),
+    /// RFC 6750 §3.1: the token lacks a scope the resource needs (userinfo:
+    /// `openid`). 403, an empty body, the error in `WWW-Authenticate`.
+    #[error("insufficient_scope")]
+    InsufficientScope(String),
     /// Keycloak's CIBA callback refuses a device's bearer token with 403
     /// (bad signature, expired, or no request waiting for it).
     #[error("invalid_token")]
@@ -111,6 +125,8 @@ impl OAuthError {
             | Self::AccessDenied(d)
             | Self::ExpiredToken(d)
             | Self::InvalidToken(d)
+            | Self::MissingToken(d)
+            | Self::InsufficientScope(d)
             | Self::RefusedToken(d)
             | Self::ChannelFailed(d)
             | Self::TemporarilyUnavailable(d)
@@ -119,6 +135,7 @@ impl OAuthError {
             | Self::MethodNotAllowed(d)
             | Self::ServerError(d) => d,
             Self::InvalidClient { description, .. }
+            | Self::ClientRefused { description, .. }
             | Self::InvalidGrant { description, .. }
             | Self::Injected { description, .. } => description,
             Self::AuthorizationPending => PENDING_DESCRIPTION,
@@ -135,7 +152,11 @@ struct ErrorBody<'a> {
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidClient { .. } | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidClient { .. }
+            | Self::ClientRefused { .. }
+            | Self::InvalidToken(_)
+            | Self::MissingToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::InvalidGrant { status, .. } | Self::Injected { status, .. } => *status,
             Self::TemporarilyUnavailable(_) | Self::ChannelFailed(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -153,17 +174,24 @@ impl ResponseError for OAuthError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
-            Self::InvalidToken(d) => {
-                // RFC 6750 §3: the challenge repeats the error for the client.
-                let quoted = d.replace(['"', '\\'], "'");
+            // RFC 6750 §3: the challenge carries the error; the body is
+            // empty, as Keycloak's userinfo answers (docs/fidelity.md).
+            Self::InvalidToken(d) | Self::InsufficientScope(d) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
                     format!(
-                        "Bearer realm=\"esante-wallet\", error=\"invalid_token\", error_description=\"{quoted}\""
+                        "Bearer realm=\"esante-wallet\", error=\"{self}\", error_description=\"{}\"",
+                        quoted_string(d)
                     ),
                 ));
+                return response.finish();
             }
-            Self::InvalidClient { basic: true, .. } => {
+            Self::MissingToken(_) => {
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"esante-wallet\""));
+                return response.finish();
+            }
+            Self::InvalidClient { basic: true, .. } | Self::ClientRefused { basic: true, .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"esante-wallet\""));
             }
             _ => {}
@@ -175,9 +203,45 @@ impl ResponseError for OAuthError {
     }
 }
 
+/// `text` as the content of an HTTP quoted-string: visible ASCII and
+/// spaces only (anything else, quotes and backslashes become `?`, `'`), so
+/// that no input ever breaks or smuggles into a header.
+fn quoted_string(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_errors_have_an_empty_body_and_a_clean_challenge() {
+        let response = OAuthError::InvalidToken("bad \"alg\"\n\u{7f}é".into()).error_response();
+        assert_eq!(response.status(), 401);
+        let challenge = response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            challenge,
+            "Bearer realm=\"esante-wallet\", error=\"invalid_token\", error_description=\"bad 'alg'???\""
+        );
+        let scope = OAuthError::InsufficientScope("Missing openid scope".into()).error_response();
+        assert_eq!(scope.status(), 403);
+        let bare = OAuthError::MissingToken("none".into()).error_response();
+        assert_eq!(
+            bare.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Bearer realm=\"esante-wallet\""
+        );
+    }
 
     #[test]
     fn display_is_the_wire_code() {

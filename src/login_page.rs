@@ -1,4 +1,5 @@
-//! The login page's HTML: what plays PSC's wallet page, where the
+//! The login page's HTML (and the `form_post` page that carries a code
+//! back to the client): what plays PSC's wallet page, where the
 //! professional chooses how to authenticate (e-CPS app or CPS card) and
 //! confirms or refuses. Server-rendered, inline styles, no script and no
 //! external asset, so it works offline and in any test browser; in French,
@@ -184,6 +185,37 @@ pub fn error_page(title: &str, message: &str) -> String {
     )
 }
 
+/// The script of the `form_post` page: submit its form on load.
+const SUBMIT_ON_LOAD: &str = "document.forms[0].submit()";
+
+/// The `form_post` page's policy: no resource, only its own `onload`
+/// handler (by hash), never framed.
+pub const FORM_POST_CSP: &str = "default-src 'none'; script-src 'unsafe-hashes' 'sha256-ePniVEkSivX/c7XWBGafqh8tSpiRrKiqYeqbG7N1TOE='; frame-ancestors 'none'";
+
+/// The `form_post` response mode's page (Keycloak's shape): a form of
+/// hidden fields that the page submits on load to the client's
+/// `redirect_uri`, with a button for a browser without script.
+pub fn form_post(action: &str, params: &[(&str, String)]) -> String {
+    let mut fields = String::new();
+    for (name, value) in params {
+        let _ = write!(
+            fields,
+            "<INPUT TYPE=\"HIDDEN\" NAME=\"{}\" VALUE=\"{}\" />",
+            escape(name),
+            escape(value)
+        );
+    }
+    format!(
+        "<HTML><HEAD><TITLE>OIDC Form_Post Response</TITLE></HEAD>\
+<BODY Onload=\"{SUBMIT_ON_LOAD}\">\
+<FORM METHOD=\"POST\" ACTION=\"{}\">{fields}\
+<NOSCRIPT><P>JavaScript is disabled. We strongly recommend to enable it. Click the button below to continue .</P>\
+<INPUT name=\"continue\" TYPE=\"SUBMIT\" VALUE=\"CONTINUE\" /></NOSCRIPT>\
+</FORM></BODY></HTML>",
+        escape(action)
+    )
+}
+
 /// After a logout without a redirect.
 pub fn logged_out_page() -> String {
     document(
@@ -220,6 +252,22 @@ mod tests {
             organization: "CABINET",
             auth_modes: &BOTH,
         }
+    }
+
+    #[test]
+    fn the_form_post_page_escapes_and_its_policy_allows_only_its_handler() {
+        let html = form_post(
+            "https://app/cb?x=\"1\"",
+            &[("code", "a\"><script>".into()), ("state", "s".into())],
+        );
+        assert!(html.contains("ACTION=\"https://app/cb?x=&quot;1&quot;\""));
+        assert!(html.contains("NAME=\"code\" VALUE=\"a&quot;&gt;&lt;script&gt;\""));
+        assert!(!html.contains("<script>"));
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, SUBMIT_ON_LOAD.as_bytes());
+        use base64::Engine;
+        let hash = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert!(FORM_POST_CSP.contains(&format!("'sha256-{hash}'")));
     }
 
     #[test]

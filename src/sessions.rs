@@ -4,8 +4,10 @@
 //! A session starts when tokens are first issued (CIBA or code flow) and
 //! ends at logout, at revocation of its refresh token, after
 //! `session_max_s` (PSC: 4 h) or after `session_idle_s` without a refresh
-//! (PSC: 30 min). Refresh tokens rotate: each one is accepted once, and a
-//! replayed one is refused (Keycloak's "revoke refresh token" policy).
+//! (PSC: 30 min). A refresh token stays usable until it expires or its
+//! session ends, as Keycloak's default; with `revoke_refresh_token` they
+//! rotate instead: each one is accepted once, and a replayed one is refused
+//! (Keycloak's "Revoke Refresh Token").
 //! Revoked access tokens are remembered until they expire. Both stores are
 //! capped and purged. Unlike Keycloak, a full session store does not refuse
 //! logins: it evicts the least recently used sessions (their refresh tokens
@@ -43,7 +45,8 @@ pub struct Session {
     pub expires_at: SystemTime,
     #[serde(skip)]
     pub idle_until: SystemTime,
-    /// The `jti` of the one refresh token that may be used next.
+    /// The `jti` of the latest refresh token: with rotation, the only one
+    /// that may be used next.
     #[serde(skip)]
     pub refresh_jti: String,
 }
@@ -78,6 +81,8 @@ pub struct Sessions {
     cap: usize,
     max: Duration,
     idle: Duration,
+    /// Keycloak's "Revoke Refresh Token": refresh tokens are single-use.
+    rotate: bool,
 }
 
 impl Sessions {
@@ -88,7 +93,20 @@ impl Sessions {
             cap,
             max,
             idle,
+            rotate: false,
         }
+    }
+
+    /// Refresh tokens single-use (`tokens.revoke_refresh_token`).
+    pub fn with_rotation(mut self, rotate: bool) -> Self {
+        self.rotate = rotate;
+        self
+    }
+
+    /// Whether refresh token `jti` of `session` may be used: any of a live
+    /// session's, or only its latest with rotation.
+    pub fn accepts_refresh(&self, session: &Session, jti: &str) -> bool {
+        !self.rotate || session.refresh_jti == jti
     }
 
     /// Starts a session; `refresh_jti` is the first refresh token's id.
@@ -148,7 +166,8 @@ impl Sessions {
     }
 
     /// Uses refresh token `jti` of session `id` for `client_id`, and
-    /// records `next_jti` as the only one accepted afterwards. Atomic.
+    /// records `next_jti` as the latest (with rotation, the only one
+    /// accepted afterwards). Atomic.
     pub fn rotate(
         &self,
         id: &str,
@@ -165,7 +184,7 @@ impl Sessions {
         if session.client_id != client_id {
             return Err(SessionError::OtherClient(session.client_id.clone()));
         }
-        if session.refresh_jti != jti {
+        if self.rotate && session.refresh_jti != jti {
             return Err(SessionError::Stale);
         }
         session.refresh_jti = next_jti;
@@ -255,8 +274,26 @@ mod tests {
     }
 
     #[test]
+    fn refresh_tokens_stay_usable_without_rotation() {
+        let s = Sessions::new(10, Duration::from_secs(4 * 3600), Duration::from_secs(1800));
+        let session = s.start(new(), "r1".into(), t(0));
+        s.rotate(&session.id, "app", "r1", "r2".into(), t(10))
+            .unwrap();
+        s.rotate(&session.id, "app", "r1", "r3".into(), t(20))
+            .unwrap();
+        let live = s.active(&session.id, t(20)).unwrap();
+        assert!(s.accepts_refresh(&live, "r1"));
+        s.end(&session.id);
+        assert_eq!(
+            s.rotate(&session.id, "app", "r3", "r4".into(), t(30))
+                .unwrap_err(),
+            SessionError::NotActive
+        );
+    }
+
+    #[test]
     fn refresh_tokens_rotate_and_replays_are_stale() {
-        let s = sessions();
+        let s = sessions().with_rotation(true);
         let session = s.start(new(), "r1".into(), t(0));
         s.rotate(&session.id, "app", "r1", "r2".into(), t(10))
             .unwrap();

@@ -43,9 +43,6 @@ pub struct AppState {
     pub tokens: TokenIssuer,
     /// Keycloak's HTTP authentication channel, when configured.
     pub channel: Option<crate::channel::AuthChannel>,
-    /// Whether a client may use `client_credentials` (discovery lists the
-    /// grant then).
-    pub any_service_account: bool,
 }
 
 impl AppState {
@@ -73,10 +70,10 @@ impl AppState {
                 settings.tokens.max_sessions,
                 Duration::from_secs(settings.tokens.session_max_s),
                 Duration::from_secs(settings.tokens.session_idle_s),
-            ),
+            )
+            .with_rotation(settings.tokens.revoke_refresh_token),
             tokens: TokenIssuer::new(keys, urls.clone()),
             channel: None,
-            any_service_account: settings.clients.iter().any(|c| c.client_credentials),
             urls,
             script,
         };

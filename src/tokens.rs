@@ -1,11 +1,14 @@
 //! The tokens PSC issues and how presented ones are checked.
 //!
-//! Shapes follow real test-platform tokens (FACTS §4): RS256 JWTs; the
-//! access token has `typ: "Bearer"`, `azp` and no `aud`; the ID token has
-//! `typ: "ID"`, `aud` = client_id as a string, and `at_hash`. The refresh
-//! token is signed too (Keycloak's are JWTs with `typ: "Refresh"`). When the
-//! client presented a certificate, the access token is bound to it
-//! (`cnf.x5t#S256`, RFC 8705 §3).
+//! Shapes follow real test-platform tokens (docs/fidelity.md): RS256 JWTs;
+//! the access token has `typ: "Bearer"`, `azp` and no `aud`; the ID token
+//! has `typ: "ID"`, `aud` = client_id as a string, and `at_hash`, and is
+//! issued only when the scope has `openid` (Keycloak treats a request
+//! without it as plain OAuth 2.0). The refresh token is Keycloak's: HS512
+//! with the internal key (`keys::RefreshKey`), `typ: "Refresh"`, `aud` = the
+//! issuer. For a client with `certificate_bound_access_tokens`, the access
+//! token is bound to the certificate presented (`cnf.x5t#S256`, RFC 8705
+//! §3).
 
 use std::time::SystemTime;
 
@@ -15,7 +18,7 @@ use serde_json::{Map, Value};
 use crate::annuaire::{AuthMode, OtherId, Professional};
 use crate::clients::Lifetimes;
 use crate::clock::unix_seconds;
-use crate::keys::{KeyError, Keys, SigningKey, at_hash};
+use crate::keys::{KeyError, Keys, RefreshKey, SigningKey, at_hash};
 use crate::sessions::Session;
 use crate::urls::Urls;
 
@@ -86,8 +89,8 @@ struct IdClaims<'a> {
     family_name: &'a str,
 }
 
-/// The claims of a refresh token (Keycloak's shape: `typ: "Refresh"`,
-/// `aud` = the issuer).
+/// The claims of a refresh token, Keycloak 25's set (docs/fidelity.md):
+/// `typ: "Refresh"`, `aud` = the issuer, no `session_state`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshClaims {
     pub exp: u64,
@@ -98,12 +101,15 @@ pub struct RefreshClaims {
     pub sub: String,
     pub typ: String,
     pub azp: String,
-    pub session_state: String,
     pub sid: String,
     pub scope: String,
+    /// Bound like the access token (Keycloak binds both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
-/// The token endpoint's success body (FACTS §3, Keycloak's field names).
+/// The token endpoint's success body: Keycloak's field names and order;
+/// `id_token` only when the scope has `openid`.
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
@@ -111,7 +117,8 @@ pub struct TokenResponse {
     pub refresh_expires_in: u64,
     pub refresh_token: String,
     pub token_type: &'static str,
-    pub id_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
     #[serde(rename = "not-before-policy")]
     pub not_before_policy: u64,
     pub session_state: String,
@@ -128,7 +135,8 @@ pub struct Grant<'a> {
     /// The `jti` of the refresh token to issue, already recorded in the
     /// session as the next one accepted.
     pub refresh_jti: &'a str,
-    /// `x5t#S256` of the client certificate, to bind the access token.
+    /// `x5t#S256` of the client certificate, to bind the access token
+    /// (clients with `certificate_bound_access_tokens` only).
     pub certificate_thumbprint: Option<&'a str>,
     /// The `iss` of the tokens: the issuer of the request's name.
     pub issuer: &'a str,
@@ -140,13 +148,19 @@ pub struct Grant<'a> {
 /// tokens against every published key.
 pub struct TokenIssuer {
     pub keys: Keys,
+    /// The internal key of refresh tokens, never published.
+    refresh_key: RefreshKey,
     /// Which issuers a presented token may name.
     pub urls: Urls,
 }
 
 impl TokenIssuer {
     pub fn new(keys: Keys, urls: Urls) -> Self {
-        Self { keys, urls }
+        Self {
+            keys,
+            refresh_key: RefreshKey::generate(),
+            urls,
+        }
     }
 
     pub fn issue(&self, grant: &Grant<'_>, now: SystemTime) -> Result<TokenResponse, KeyError> {
@@ -179,13 +193,12 @@ impl TokenIssuer {
             other_ids: p.other_ids.clone(),
             subject_name_id: p.id_nat.clone(),
             preferred_username: p.id_nat.clone(),
-            cnf: grant.certificate_thumbprint.map(|t| Confirmation {
-                x5t_s256: t.to_owned(),
-            }),
+            cnf: confirmation(grant),
         };
         let access_token = sign_with(&key, &access, s.claims.as_deref())?;
 
-        let id = IdClaims {
+        let openid = has_openid(grant.scope);
+        let id = openid.then(|| IdClaims {
             exp: iat.saturating_add(ttl.id.as_secs()),
             iat,
             auth_time,
@@ -206,8 +219,10 @@ impl TokenIssuer {
             preferred_username: &p.id_nat,
             given_name: &p.prenom,
             family_name: &p.nom,
-        };
-        let id_token = sign_with(&key, &id, s.claims.as_deref())?;
+        });
+        let id_token = id
+            .map(|id| sign_with(&key, &id, s.claims.as_deref()))
+            .transpose()?;
 
         let refresh = RefreshClaims {
             exp: iat.saturating_add(ttl.refresh.as_secs()),
@@ -218,11 +233,11 @@ impl TokenIssuer {
             sub,
             typ: "Refresh".into(),
             azp: client_id.into(),
-            session_state: session.clone(),
             sid: session.clone(),
             scope: grant.scope.into(),
+            cnf: confirmation(grant),
         };
-        let refresh_token = key.sign(&refresh)?;
+        let refresh_token = self.refresh_key.sign(&refresh)?;
 
         Ok(TokenResponse {
             access_token,
@@ -274,9 +289,23 @@ impl TokenIssuer {
         ))
     }
 
-    /// The same for a refresh token.
+    /// The same for a refresh token, against the internal HS512 key.
     pub fn verify_refresh(&self, token: &str, now: SystemTime) -> Result<RefreshClaims, String> {
-        self.verify(token, "Refresh", now)
+        let claims: Value = self.refresh_key.verify(token).map_err(|e| e.to_string())?;
+        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        self.check(
+            text(&claims, "typ"),
+            "Refresh",
+            text(&claims, "iss"),
+            exp,
+            now,
+        )?;
+        serde_json::from_value(claims).map_err(|e| format!("malformed claims: {e}"))
+    }
+
+    /// The `kid` of the refresh-token key (it is in no JWKS).
+    pub fn refresh_kid(&self) -> &str {
+        self.refresh_key.kid()
     }
 
     /// Signature, type, issuer and expiry (so that a token of another type
@@ -346,6 +375,19 @@ fn sign_with<T: Serialize>(
         map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     key.sign(&value)
+}
+
+/// The `cnf` claim of a grant bound to a certificate.
+fn confirmation(grant: &Grant<'_>) -> Option<Confirmation> {
+    grant.certificate_thumbprint.map(|t| Confirmation {
+        x5t_s256: t.to_owned(),
+    })
+}
+
+/// Whether a scope has `openid`: an OpenID Connect request, with an ID
+/// token (Keycloak's `TokenUtil.isOIDCRequest`).
+pub fn has_openid(scope: &str) -> bool {
+    scope.split_ascii_whitespace().any(|s| s == "openid")
 }
 
 /// A string claim, or `""`.

@@ -2,13 +2,17 @@
 //! claims of the tokens (FACTS §4–5).
 //!
 //! Scope rule (PSC publishes no scope-to-claim table; this follows what
-//! integrators see with `scope_all` and the names of PSC's scopes):
+//! integrators see with `scope_all` and the names of PSC's scopes; the table
+//! of every scope is in docs/fidelity.md):
 //! - `openid`: the identity claims (`sub`, `SubjectNameID`,
 //!   `preferred_username`, names, `email_verified`, `authMode`, `otherIds`);
-//! - `profile`, `email`, `identity`: accepted, nothing beyond `openid`'s set
-//!   (PSC's identity claims already come with `openid`);
+//!   without it there is no ID token and userinfo refuses the token;
 //! - `rpps`: adds the professional record, `SubjectRefPro` and `SubjectRole`;
-//! - `scope_all`: everything, adding the organisation and session claims.
+//! - `scope_all`: everything, adding the organisation and session claims;
+//! - every other scope PSC publishes (`profile`, `email`, `identity`,
+//!   `referentiel`, `eidas1`, `basic`, `acr`, `roles`, …) is accepted and
+//!   adds nothing: PSC's identity claims already come with `openid`, and
+//!   Keycloak's own mappers for them find no attribute to map.
 //!
 //! Derivations: `SubjectRole` lists every exercice's profession code;
 //! `SubjectOrganization`, `SubjectOrganizationID` and `Secteur_Activite` come

@@ -168,6 +168,10 @@ pub struct TokenSettings {
     pub session_idle_s: u64,
     /// Most live sessions; beyond, the least recently used ones end.
     pub max_sessions: usize,
+    /// Keycloak's "Revoke Refresh Token": each refresh token is accepted
+    /// once and a reused one is refused. Off (Keycloak's default): a refresh
+    /// token stays usable until it expires or its session ends.
+    pub revoke_refresh_token: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -233,6 +237,11 @@ pub struct ClientSettings {
     /// Allow the `client_credentials` grant (a service account).
     #[serde(default)]
     pub client_credentials: bool,
+    /// Bind this client's access tokens to its certificate (`cnf`, RFC 8705
+    /// §3; Keycloak's "OAuth 2.0 Mutual TLS Certificate Bound Access Tokens
+    /// Enabled"). Off, as PSC's tokens show (docs/fidelity.md).
+    #[serde(default)]
+    pub certificate_bound_access_tokens: bool,
     /// This client's access token lifetime; unset: `tokens.access_token_ttl_s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_ttl_s: Option<u64>,
@@ -264,6 +273,7 @@ impl ClientSettings {
             require_pkce: false,
             auto_login: false,
             client_credentials: false,
+            certificate_bound_access_tokens: false,
             access_token_ttl_s: None,
             id_token_ttl_s: None,
             refresh_token_ttl_s: None,
@@ -375,6 +385,7 @@ impl Default for TokenSettings {
             session_max_s: 4 * 3600,
             session_idle_s: 1800,
             max_sessions: 10_000,
+            revoke_refresh_token: false,
         }
     }
 }

@@ -67,18 +67,23 @@ pub fn tamper(
     let exp = unix_seconds(now).saturating_sub(EXPIRED_AGO_S);
 
     let mut access = claims(&response.access_token)?;
-    let mut id = claims(&response.id_token)?;
     if expire {
         backdate(&mut access, exp);
-        backdate(&mut id, exp);
         response.expires_in = 0;
     }
     response.access_token = key.sign(&access).map_err(|e| e.to_string())?;
-    id.insert(
-        "at_hash".into(),
-        Value::String(at_hash(&response.access_token)),
-    );
-    response.id_token = key.sign(&id).map_err(|e| e.to_string())?;
+    // No ID token without `openid`: only the access token is tampered with.
+    if let Some(id_token) = &response.id_token {
+        let mut id = claims(id_token)?;
+        if expire {
+            backdate(&mut id, exp);
+        }
+        id.insert(
+            "at_hash".into(),
+            Value::String(at_hash(&response.access_token)),
+        );
+        response.id_token = Some(key.sign(&id).map_err(|e| e.to_string())?);
+    }
     Ok(())
 }
 

@@ -1,12 +1,14 @@
 //! Token signing keys: each key (`signing`) with its self-signed
 //! certificate (`cert`), the realm's set of keys with one active and
-//! rotation (`ring`), and the small random and digest helpers the protocol
-//! needs.
+//! rotation (`ring`), the internal HS512 key of refresh tokens (`refresh`),
+//! and the small random and digest helpers the protocol needs.
 
 mod cert;
+mod refresh;
 mod ring;
 mod signing;
 
+pub use refresh::RefreshKey;
 pub use ring::{KeyRing, KeyStatus, KeyView, Keys, MAX_KEYS, RingError};
 pub use signing::{KeyOrigin, KeySpec, SigningKey, check_kid};
 

@@ -202,6 +202,16 @@ impl SigningKey {
         &self.jwk
     }
 
+    /// The public key as base64 DER SubjectPublicKeyInfo, the form of
+    /// Keycloak's realm descriptor (`public_key`).
+    pub fn public_key_b64(&self) -> String {
+        self.pair
+            .public_key()
+            .as_der()
+            .map(|der| STANDARD.encode(der.as_ref()))
+            .unwrap_or_default()
+    }
+
     /// `x5t#S256` of its certificate.
     pub fn certificate_thumbprint(&self) -> &str {
         self.jwk

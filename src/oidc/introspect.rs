@@ -88,7 +88,7 @@ fn introspect(
     }
     let claims = state.tokens.verify_refresh(token, now).ok()?;
     let session = state.sessions.active(&claims.sid, now)?;
-    if session.refresh_jti != claims.jti {
+    if !state.sessions.accepts_refresh(&session, &claims.jti) {
         return None;
     }
     let client_id = claims.azp.clone();

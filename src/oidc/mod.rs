@@ -10,6 +10,7 @@ mod introspect;
 mod jwks;
 mod logout;
 pub mod params;
+mod realm;
 mod revoke;
 mod token;
 mod userinfo;
@@ -42,6 +43,8 @@ pub enum Endpoint {
     /// Any endpoint (faults only).
     #[serde(rename = "*")]
     Any,
+    /// The realm descriptor, `GET /auth/realms/{realm}`.
+    Realm,
     Discovery,
     Jwks,
     BcAuthorize,
@@ -63,7 +66,10 @@ impl Endpoint {
         if path == crate::urls::WALLET_AUTHORIZE {
             return Some(Self::Authorize);
         }
-        let (_realm, tail) = path.strip_prefix("/auth/realms/")?.split_once('/')?;
+        let under = path.strip_prefix("/auth/realms/")?;
+        let Some((_realm, tail)) = under.split_once('/') else {
+            return Some(Self::Realm);
+        };
         let path = &path[path.len() - tail.len() - 1..];
         let table = [
             (DISCOVERY, Self::Discovery),
@@ -88,6 +94,7 @@ impl Endpoint {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Any => "*",
+            Self::Realm => "realm",
             Self::Discovery => "discovery",
             Self::Jwks => "jwks",
             Self::BcAuthorize => "bc_authorize",
@@ -118,6 +125,7 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
         cfg.service(
             web::scope(&format!("/auth/realms/{realm}"))
                 .wrap(actix_web::middleware::from_fn(crate::journal::observe))
+                .service(resource("", "GET").route(web::get().to(realm::get)))
                 .service(resource(DISCOVERY, "GET").route(web::get().to(discovery::get)))
                 .service(resource(WALLET_DISCOVERY, "GET").route(web::get().to(discovery::get)))
                 .service(resource(JWKS, "GET").route(web::get().to(jwks::get)))
@@ -174,8 +182,27 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     response
 }
 
-/// Unknown paths: a JSON 404 naming the path.
-pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, OAuthError> {
+/// Unknown paths: a JSON 404 naming the path; under another realm,
+/// Keycloak's `{"error":"Realm does not exist"}` with the realm served.
+pub async fn not_found(
+    req: HttpRequest,
+    state: web::Data<crate::state::AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    if let Some(under) = req.path().strip_prefix("/auth/realms/") {
+        let asked = under.split('/').next().unwrap_or("");
+        let served = state.urls.realm();
+        if asked != served {
+            return Ok(HttpResponse::NotFound()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(serde_json::json!({
+                    "error": "Realm does not exist",
+                    "error_description": format!(
+                        "this server serves realm {served:?}, not {:?}",
+                        percent_encoding::percent_decode_str(asked).decode_utf8_lossy()
+                    ),
+                })));
+        }
+    }
     Err(OAuthError::NotFound(format!(
         "no endpoint at {} {}",
         req.method(),

@@ -1,15 +1,45 @@
 //! Parameters shared by the CIBA and authorization endpoints: scope and
 //! `acr_values`, checked the same way on both.
 
-use super::discovery::{ACR_VALUES, SCOPES};
 use crate::error::OAuthError;
 
-/// Longest `scope` accepted: every supported value fits many times over.
-const MAX_SCOPE: usize = 256;
+/// Every scope PSC publishes, in the order of its discovery document
+/// (docs/fidelity.md); `annuaire::claims` says what each selects.
+pub const SCOPES: [&str; 20] = [
+    "openid",
+    "microprofile-jwt",
+    "rpps",
+    "referentiel",
+    "web-origins",
+    "basic",
+    "identity",
+    "acr",
+    "offline_access",
+    "eidas1",
+    "profile",
+    "roles",
+    "email",
+    "scope_all",
+    "phone",
+    "interop",
+    "scope_1",
+    "address",
+    "scope_2",
+    "eidas2",
+];
 
-/// Every scope must be known and `openid` must be among them. Returns the
-/// scope normalised (single spaces, each value once, in the order given),
-/// which is what sessions and tokens keep.
+/// The `acr` values psc-mock issues.
+pub const ACR_VALUES: [&str; 1] = ["eidas1"];
+
+/// Longest `scope` accepted: every supported value fits many times over.
+const MAX_SCOPE: usize = 512;
+
+/// Every scope must be known; Keycloak refuses the request otherwise with
+/// "Invalid scopes: <the raw scope>", to which psc-mock adds which value.
+/// `openid` is not required: without it, the request is plain OAuth 2.0
+/// (no ID token), as on Keycloak. Returns the scope normalised (single
+/// spaces, each value once, in the order given), which is what sessions and
+/// tokens keep.
 pub fn check_scope(scope: &str) -> Result<String, OAuthError> {
     if scope.len() > MAX_SCOPE {
         return Err(OAuthError::InvalidScope(format!(
@@ -26,11 +56,6 @@ pub fn check_scope(scope: &str) -> Result<String, OAuthError> {
         return Err(OAuthError::InvalidScope(format!(
             "Invalid scopes: {scope} ({unknown:?} is not supported; supported: {})",
             SCOPES.join(" ")
-        )));
-    }
-    if !values.contains(&"openid") {
-        return Err(OAuthError::InvalidScope(format!(
-            "Invalid scopes: {scope} (the scope must contain openid)"
         )));
     }
     Ok(values.join(" "))

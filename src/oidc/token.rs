@@ -27,6 +27,17 @@ pub async fn post(
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("Missing form parameter: grant_type"))?;
+    // A client whose tokens are bound needs a certificate to bind them to
+    // (Keycloak's check; before anything is consumed).
+    if auth.client.certificate_bound_access_tokens
+        && auth.certificate.is_none()
+        && [grants::CIBA, grants::REFRESH, grants::CODE].contains(&grant_type)
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "Client Certification missing for MTLS HoK Token Binding: client {:?} has certificate-bound access tokens and presented no certificate",
+            auth.client.client_id
+        )));
+    }
     let request = grants::Request {
         state: &state,
         auth: &auth,
@@ -44,7 +55,7 @@ pub async fn post(
         }
         other => {
             return Err(OAuthError::UnsupportedGrantType(format!(
-                "grant_type {other:?} is not supported; psc-mock serves {}",
+                "Unsupported grant_type: {other:?}; psc-mock serves {}",
                 grants::SUPPORTED.join(", ")
             )));
         }

@@ -1,8 +1,15 @@
-//! `GET|POST …/userinfo`: the professional's claims as plain JSON (FACTS
-//! §5), for a valid access token in the `Authorization: Bearer` header.
+//! `GET|POST …/userinfo`: the professional's claims as plain JSON (PSC's
+//! shape, docs/annuaire.md), for a valid access token in the
+//! `Authorization: Bearer` header.
 //!
-//! A token bound to a certificate (`cnf.x5t#S256`) is only accepted over a
-//! connection presenting that certificate (RFC 8705 §3).
+//! Refusals are Keycloak's (docs/fidelity.md): an empty body and the error
+//! in `WWW-Authenticate`; 401 `invalid_token` with Keycloak's description
+//! followed by what was wrong, 403 `insufficient_scope` "Missing openid
+//! scope" for a token of a plain OAuth 2.0 request (no `openid`). A token
+//! bound to a certificate (`cnf.x5t#S256`, clients with
+//! `certificate_bound_access_tokens`) is only accepted over a connection
+//! presenting that certificate (RFC 8705 §3); an unbound one with or
+//! without a certificate.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -11,54 +18,59 @@ use crate::annuaire::ScopeSet;
 use crate::error::OAuthError;
 use crate::state::AppState;
 use crate::tls::ClientCert;
+use crate::tokens::has_openid;
+
+/// Keycloak's description of a token that fails its checks.
+const VERIFICATION_FAILED: &str = "Token verification failed";
 
 pub async fn handle(
     req: HttpRequest,
     state: web::Data<AppState>,
     cert: ClientCert,
 ) -> Result<HttpResponse, OAuthError> {
+    let now = state.clock.now();
     let token = bearer(&req, "access_token")?.ok_or_else(|| {
-        OAuthError::InvalidToken(
+        OAuthError::MissingToken(
             "Token not provided: send Authorization: Bearer <access_token>".into(),
         )
     })?;
+    let failed = |why: &str| OAuthError::InvalidToken(format!("{VERIFICATION_FAILED}: {why}"));
     let claims = state
         .tokens
-        .verify_access(token, state.clock.now())
-        .map_err(OAuthError::InvalidToken)?;
+        .verify_access(token, now)
+        .map_err(|e| failed(&e))?;
     // Keycloak refuses tokens of ended sessions (logout, revocation).
     if state.sessions.is_revoked(&claims.jti) {
-        return Err(OAuthError::InvalidToken(
-            "the access token was revoked".into(),
-        ));
+        return Err(failed("the access token was revoked"));
     }
-    let session = state
-        .sessions
-        .active(&claims.sid, state.clock.now())
-        .ok_or_else(|| {
-            OAuthError::InvalidToken(
-                "the session of this token has ended (logout, revocation or expiry)".into(),
-            )
-        })?;
+    // Keycloak 20 and later: checked right after the signature.
+    if !has_openid(&claims.scope) {
+        return Err(OAuthError::InsufficientScope(format!(
+            "Missing openid scope: the token's scope is {:?}; ask for openid to call userinfo",
+            claims.scope
+        )));
+    }
+    let session = state.sessions.active(&claims.sid, now).ok_or_else(|| {
+        OAuthError::InvalidToken(
+            "user_session_not_found: the session of this token has ended (logout, revocation or expiry)"
+                .into(),
+        )
+    })?;
     if let Some(cnf) = &claims.cnf {
-        match cert.0.as_deref() {
-            None => {
-                return Err(OAuthError::InvalidToken(
-                    "the access token is bound to a client certificate (cnf.x5t#S256) but none was presented".into(),
-                ));
-            }
-            Some(c) if c.thumbprint != cnf.x5t_s256 => {
-                return Err(OAuthError::InvalidToken(format!(
-                    "the access token is bound to another client certificate than the one presented (CN {})",
-                    c.describe_cn()
-                )));
-            }
-            Some(_) => {}
+        let seen = cert.0.as_deref();
+        if seen.is_none_or(|c| c.thumbprint != cnf.x5t_s256) {
+            let why = match seen {
+                None => "none was presented".to_owned(),
+                Some(c) => format!("CN {} was presented", c.describe_cn()),
+            };
+            return Err(OAuthError::InvalidToken(format!(
+                "Client certificate missing, or its thumbprint and one in the refresh token did NOT match: the access token is bound to a client certificate (cnf.x5t#S256) and {why}"
+            )));
         }
     }
     let professional = state.annuaire.get(&claims.subject_name_id).ok_or_else(|| {
         OAuthError::InvalidToken(format!(
-            "professional {} is no longer in the annuaire",
+            "User not found: professional {} is no longer in the annuaire",
             claims.subject_name_id
         ))
     })?;

@@ -525,7 +525,7 @@ async fn the_cli_client_runs_a_ciba_login_and_reports_failures() {
     assert!(!wrong.status.success());
     let err = String::from_utf8_lossy(&wrong.stderr);
     assert!(
-        err.contains("bc-authorize: HTTP 401: invalid_client"),
+        err.contains("bc-authorize: HTTP 401: unauthorized_client"),
         "{err}"
     );
 }

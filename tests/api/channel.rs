@@ -232,7 +232,7 @@ async fn the_callback_refuses_what_keycloak_refuses() {
     let token = last_token(&device);
     // No token: 401 with a challenge.
     let none = callback(&app, None, r#"{"status":"SUCCEED"}"#).await;
-    none.assert_error(401, "invalid_token");
+    none.assert_bearer_error(401, "invalid_token");
     assert!(none.headers.contains_key("www-authenticate"));
     // An access token of this server is not a device token.
     let tokens = app.tokens("899700123450").await;

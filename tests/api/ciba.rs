@@ -262,9 +262,9 @@ async fn bc_authorize_checks_its_parameters_in_keycloaks_order() {
             "invalid_user",
         ),
         (
-            &[("login_hint", PRO), ("scope", "profile")],
+            &[("login_hint", PRO), ("scope", "profile bogus")],
             "invalid_scope",
-            "must contain openid",
+            "Invalid scopes: profile bogus",
         ),
         (
             &[("login_hint", PRO), ("scope", "openid rpps_bogus")],

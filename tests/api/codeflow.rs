@@ -162,14 +162,15 @@ async fn an_unknown_client_or_redirect_uri_is_shown_not_redirected() {
 #[tokio::test]
 async fn other_errors_are_redirected_with_state_and_iss() {
     let app = spawn_app().await;
-    let cases: [(&[(&str, &str)], &str); 7] = [
+    let cases: [(&[(&str, &str)], &str); 8] = [
         (&[("response_type", "token")], "unsupported_response_type"),
         (&[("response_type", "")], "invalid_request"),
-        (&[("scope", "profile")], "invalid_scope"),
+        (&[("scope", "profile bogus")], "invalid_scope"),
         (&[("scope", "")], "invalid_scope"),
         (&[("code_challenge_method", "S512")], "invalid_request"),
         (&[("request", "eyJ...")], "request_not_supported"),
         (&[("prompt", "none")], "login_required"),
+        (&[("response_mode", "query.jwt")], "invalid_request"),
     ];
     for (changes, error) in cases {
         let response = authorize(&app, changes).await;

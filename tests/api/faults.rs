@@ -182,7 +182,7 @@ async fn tokens_signed_with_an_unknown_key_or_a_bad_signature() {
     // The mock itself refuses such a token at userinfo.
     app.userinfo(Who::Client, token)
         .await
-        .assert_error(401, "invalid_token");
+        .assert_bearer_error(401, "invalid_token");
 
     // Without the fault, tokens verify again.
     let good = app.tokens(PRO).await;
@@ -245,7 +245,10 @@ async fn expired_tokens_and_a_working_refresh() {
     }
     let access = tokens.body["access_token"].as_str().unwrap();
     let why = app.userinfo(Who::Client, access).await;
-    assert!(why.assert_error(401, "invalid_token").contains("expired"));
+    assert!(
+        why.assert_bearer_error(401, "invalid_token")
+            .contains("expired")
+    );
     let refreshed = app
         .post_form(
             Who::Client,

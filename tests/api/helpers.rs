@@ -116,6 +116,31 @@ impl Answer {
         }
     }
 
+    /// Asserts a bearer-token refusal as Keycloak answers it: `status`, an
+    /// empty body, and `error` with its description in `WWW-Authenticate`
+    /// (RFC 6750 §3); returns the description.
+    #[track_caller]
+    pub fn assert_bearer_error(&self, status: u16, error: &str) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.body, Value::String(String::new()), "the body is empty");
+        let challenge = self.headers["www-authenticate"]
+            .to_str()
+            .expect("an ASCII challenge");
+        assert!(
+            challenge.starts_with("Bearer realm=\"esante-wallet\""),
+            "{challenge}"
+        );
+        assert!(
+            challenge.contains(&format!("error=\"{error}\"")),
+            "{challenge}"
+        );
+        challenge
+            .split_once("error_description=\"")
+            .and_then(|(_, rest)| rest.strip_suffix('"'))
+            .expect("an error_description")
+            .to_owned()
+    }
+
     /// Asserts an OAuth error and returns its description.
     #[track_caller]
     pub fn assert_error(&self, status: u16, error: &str) -> &str {

@@ -27,11 +27,30 @@ async fn an_active_access_token_is_described_with_its_claims() {
     assert_eq!(answer["username"], PRO);
     assert_eq!(answer["token_type"], "Bearer");
     assert_eq!(answer["SubjectNameID"], PRO);
-    assert!(answer["exp"].is_u64() && answer["cnf"]["x5t#S256"].is_string());
+    // PSC's real introspection answers carry no cnf (docs/fidelity.md).
+    assert!(
+        answer["exp"].is_u64() && answer.get("cnf").is_none(),
+        "{answer}"
+    );
+    assert!(answer.get("aud").is_none(), "{answer}");
 
     let refresh = introspect(&app, Who::Client, text(&tokens, "refresh_token")).await;
     assert_eq!(refresh["active"], true);
     assert_eq!(refresh["token_type"], "Refresh");
+}
+
+#[tokio::test]
+async fn an_unbound_token_is_active_for_its_client_with_or_without_certificate() {
+    let app = spawn_app_with(|s| s.clients[0].require_certificate = false).await;
+    let tokens = app.tokens(PRO).await;
+    let without = client(Who::Nobody)
+        .post(app.url(INTROSPECT))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&[("token", text(&tokens, "access_token"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(Answer::from(without).await.body["active"], true);
 }
 
 #[tokio::test]
@@ -51,7 +70,7 @@ async fn garbage_expired_and_id_tokens_are_inactive() {
 
 #[tokio::test]
 async fn a_resource_server_gets_the_bound_token_with_its_cnf() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.clients[0].certificate_bound_access_tokens = true).await;
     let tokens = app.tokens(PRO).await;
     let access = text(&tokens, "access_token");
     // psc-mock-client-2, acting as a resource server, with its own certificate:
@@ -72,7 +91,11 @@ async fn a_resource_server_gets_the_bound_token_with_its_cnf() {
 async fn the_tokens_own_client_without_its_certificate_sees_it_inactive() {
     // A client allowed to authenticate by secret alone, whose token was
     // bound because it presented its certificate when getting it.
-    let app = spawn_app_with(|s| s.clients[0].require_certificate = false).await;
+    let app = spawn_app_with(|s| {
+        s.clients[0].require_certificate = false;
+        s.clients[0].certificate_bound_access_tokens = true;
+    })
+    .await;
     let tokens = app.tokens(PRO).await;
     let access = text(&tokens, "access_token");
     let without = client(Who::Nobody)
@@ -137,7 +160,10 @@ async fn revoking_a_refresh_token_ends_the_session() {
     let info = app
         .userinfo(Who::Client, text(&tokens, "access_token"))
         .await;
-    assert!(info.assert_error(401, "invalid_token").contains("session"));
+    assert!(
+        info.assert_bearer_error(401, "invalid_token")
+            .contains("session")
+    );
     assert_eq!(
         introspect(&app, Who::Client, text(&tokens, "access_token")).await["active"],
         false
@@ -157,7 +183,10 @@ async fn revoking_an_access_token_stops_only_that_token() {
     let info = app
         .userinfo(Who::Client, text(&tokens, "access_token"))
         .await;
-    assert!(info.assert_error(401, "invalid_token").contains("revoked"));
+    assert!(
+        info.assert_bearer_error(401, "invalid_token")
+            .contains("revoked")
+    );
     // The session lives on: a refresh still works.
     let refresh = app
         .post_form(

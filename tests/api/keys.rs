@@ -123,7 +123,7 @@ async fn keys_rotate_through_the_control_api_and_retired_keys_stop_verifying() {
     assert_eq!(retired.status, 204, "{}", retired.body);
     assert_eq!(jwks(&app).await.keys.len(), 1);
     let answer = app.userinfo(Who::Client, old_access).await;
-    let why = answer.assert_error(401, "invalid_token");
+    let why = answer.assert_bearer_error(401, "invalid_token");
     assert!(why.contains(&old_kid), "{why}");
     let introspected = app
         .post_form(
@@ -133,7 +133,8 @@ async fn keys_rotate_through_the_control_api_and_retired_keys_stop_verifying() {
         )
         .await;
     assert_eq!(introspected.body, json!({"active": false}));
-    // A refresh token signed by the retired key is refused too.
+    // Refresh tokens are HS512 with the internal key, as Keycloak's: retiring
+    // a signing key leaves them usable.
     let refresh = app
         .post_form(
             Who::Client,
@@ -144,7 +145,7 @@ async fn keys_rotate_through_the_control_api_and_retired_keys_stop_verifying() {
             ],
         )
         .await;
-    refresh.assert_error(400, "invalid_grant");
+    assert_eq!(refresh.status, 200, "{}", refresh.body);
     // New tokens still work.
     assert_eq!(app.userinfo(Who::Client, access).await.status, 200);
 

@@ -82,7 +82,7 @@ async fn moving_the_clock_expires_tokens_and_requests_without_waiting() {
     let why = app
         .userinfo(Who::Client, access)
         .await
-        .assert_error(401, "invalid_token")
+        .assert_bearer_error(401, "invalid_token")
         .to_owned();
     assert!(why.contains("expired"), "{why}");
     app.poll(&pending).await.assert_error(400, "expired_token");

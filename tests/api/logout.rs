@@ -42,7 +42,7 @@ async fn a_browser_logout_ends_the_session_and_goes_back_with_state() {
     let info = app
         .userinfo(Who::Client, tokens["access_token"].as_str().unwrap())
         .await;
-    info.assert_error(401, "invalid_token");
+    info.assert_bearer_error(401, "invalid_token");
 }
 
 #[tokio::test]

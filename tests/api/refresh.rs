@@ -23,8 +23,39 @@ fn rt(tokens: &Value) -> String {
 }
 
 #[tokio::test]
-async fn a_refresh_gives_new_tokens_of_the_same_session_and_rotates() {
+async fn a_refresh_token_stays_usable_until_the_session_ends_as_keycloak() {
     let app = spawn_app().await;
+    let first = app.tokens(PRO).await;
+    let second = refresh(&app, &rt(&first), &[]).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_ne!(
+        rt(&second.body),
+        rt(&first),
+        "a new refresh token each time"
+    );
+    // The first one still works, and so does the second.
+    assert_eq!(refresh(&app, &rt(&first), &[]).await.status, 200);
+    assert_eq!(refresh(&app, &rt(&second.body), &[]).await.status, 200);
+    // Until the session ends.
+    let revoked = app
+        .post_form(
+            Who::Client,
+            "/protocol/openid-connect/revoke",
+            &[("token", &rt(&first))],
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    assert!(
+        refresh(&app, &rt(&second.body), &[])
+            .await
+            .assert_error(400, "invalid_grant")
+            .contains("Session not active")
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_gives_new_tokens_of_the_same_session_and_rotates() {
+    let app = spawn_app_with(|s| s.tokens.revoke_refresh_token = true).await;
     let first = app.tokens(PRO).await;
     app.clock.advance(Duration::from_secs(60));
     let second = refresh(&app, &rt(&first), &[]).await;
@@ -98,7 +129,7 @@ async fn another_client_or_a_garbage_token_cannot_refresh() {
     assert!(
         access
             .assert_error(400, "invalid_grant")
-            .contains("\"Refresh\"")
+            .contains("Invalid refresh token")
     );
     let missing = app
         .post_form(Who::Client, TOKEN, &[("grant_type", "refresh_token")])

@@ -48,7 +48,7 @@ async fn a_client_that_enables_it_gets_a_service_token() {
 
     let info = app.userinfo(Who::Client, token).await;
     assert!(
-        info.assert_error(401, "invalid_token")
+        info.assert_bearer_error(401, "invalid_token")
             .contains("client_credentials")
     );
 
@@ -71,10 +71,10 @@ async fn a_client_that_enables_it_gets_a_service_token() {
 }
 
 #[tokio::test]
-async fn other_clients_are_refused_and_discovery_does_not_list_it() {
+async fn other_clients_are_refused_though_discovery_lists_the_grant_as_psc() {
     let app = spawn_app().await;
     assert!(
-        !discovery_grants(&app)
+        discovery_grants(&app)
             .await
             .as_array()
             .unwrap()

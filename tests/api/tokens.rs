@@ -13,7 +13,9 @@ use rustls::pki_types::pem::PemObject;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{CLIENT_ID, PRO, TestApp, Who, client, read_key_file, spawn_app};
+use crate::helpers::{
+    CLIENT_ID, PRO, TestApp, Who, client, read_key_file, spawn_app, spawn_app_with,
+};
 
 /// The JWKS as JSON.
 pub async fn jwks_json(app: &TestApp) -> Value {
@@ -126,8 +128,17 @@ async fn access_and_id_tokens_verify_with_independent_libraries_and_have_psc_sha
 }
 
 #[tokio::test]
-async fn access_tokens_are_bound_to_the_client_certificate() {
+async fn access_tokens_are_unbound_by_default_as_psc() {
     let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let set = jwks(&app).await;
+    let claims = verify_jsonwebtoken(tokens["access_token"].as_str().unwrap(), &set, &app.issuer);
+    assert!(claims.get("cnf").is_none(), "{claims}");
+}
+
+#[tokio::test]
+async fn access_tokens_are_bound_to_the_client_certificate_when_the_client_asks() {
+    let app = spawn_app_with(|s| s.clients[0].certificate_bound_access_tokens = true).await;
     let tokens = app.tokens(PRO).await;
     let set = jwks(&app).await;
     let claims = verify_jsonwebtoken(tokens["access_token"].as_str().unwrap(), &set, &app.issuer);
@@ -147,4 +158,39 @@ async fn the_subject_is_stable_across_flows() {
     };
     assert_eq!(sub(&first), sub(&second));
     assert_ne!(first["session_state"], second["session_state"]);
+}
+
+#[tokio::test]
+async fn refresh_tokens_are_keycloaks_hs512_with_a_key_outside_the_jwks() {
+    let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(refresh).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::HS512);
+    let kid = header.kid.expect("a kid");
+    let published = jwks_json(&app).await;
+    assert!(
+        published["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["kid"] != kid.as_str()),
+        "the refresh-token key is never published"
+    );
+    let claims = crate::helpers::payload(refresh);
+    let mut names: Vec<&str> = claims
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "aud", "azp", "exp", "iat", "iss", "jti", "scope", "sid", "sub", "typ"
+        ]
+    );
+    assert_eq!(claims["typ"], "Refresh");
+    assert_eq!(claims["aud"], app.issuer.as_str());
 }

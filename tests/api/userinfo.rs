@@ -5,7 +5,9 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
-use crate::helpers::{Answer, PRO, Who, client, spawn_app};
+use serde_json::Value;
+
+use crate::helpers::{Answer, PRO, Who, client, payload, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn userinfo_returns_psc_claims_as_plain_json() {
@@ -91,9 +93,13 @@ async fn missing_malformed_tampered_and_expired_tokens_get_401_with_a_challenge(
             .unwrap(),
     )
     .await;
-    missing.assert_error(401, "invalid_token");
-    let challenge = missing.headers["www-authenticate"].to_str().unwrap();
-    assert!(challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""));
+    // No token at all: Keycloak's bare challenge, no error code (RFC 6750 §3.1).
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.body, Value::String(String::new()));
+    assert_eq!(
+        missing.headers["www-authenticate"],
+        "Bearer realm=\"esante-wallet\""
+    );
 
     let basic = Answer::from(
         client(Who::Client)
@@ -104,7 +110,11 @@ async fn missing_malformed_tampered_and_expired_tokens_get_401_with_a_challenge(
             .unwrap(),
     )
     .await;
-    assert!(basic.assert_error(401, "invalid_token").contains("Bearer"));
+    assert!(
+        basic
+            .assert_bearer_error(401, "invalid_token")
+            .contains("Bearer")
+    );
 
     // Change one claim without re-signing.
     let mut parts: Vec<String> = access.split('.').map(str::to_owned).collect();
@@ -113,41 +123,77 @@ async fn missing_malformed_tampered_and_expired_tokens_get_401_with_a_challenge(
     claims["SubjectNameID"] = "899700218896".into();
     parts[1] = B64.encode(serde_json::to_vec(&claims).unwrap());
     let tampered = app.userinfo(Who::Client, &parts.join(".")).await;
-    tampered.assert_error(401, "invalid_token");
+    tampered.assert_bearer_error(401, "invalid_token");
 
     app.userinfo(Who::Client, "garbage")
         .await
-        .assert_error(401, "invalid_token");
+        .assert_bearer_error(401, "invalid_token");
     // The ID token is not an access token.
     app.userinfo(Who::Client, tokens["id_token"].as_str().unwrap())
         .await
-        .assert_error(401, "invalid_token");
+        .assert_bearer_error(401, "invalid_token");
 
     assert_eq!(app.userinfo(Who::Client, &access).await.status, 200);
     app.clock.advance(Duration::from_secs(120));
     let expired = app.userinfo(Who::Client, &access).await;
     assert!(
         expired
-            .assert_error(401, "invalid_token")
+            .assert_bearer_error(401, "invalid_token")
             .contains("expired")
     );
 }
 
 #[tokio::test]
-async fn a_bound_token_needs_the_same_certificate() {
+async fn an_unbound_token_works_with_or_without_a_certificate_as_psc() {
     let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(payload(access).get("cnf").is_none(), "no cnf by default");
+    for who in [Who::Nobody, Who::Client, Who::Client2] {
+        let answer = app.userinfo(who, access).await;
+        assert_eq!(answer.status, 200, "{who:?}: {}", answer.body);
+        assert!(answer.body["SubjectRefPro"].is_object());
+    }
+}
+
+#[tokio::test]
+async fn a_token_without_openid_gets_403_insufficient_scope_as_keycloak() {
+    let app = spawn_app().await;
+    let id = app
+        .post_form(
+            Who::Client,
+            "/protocol/openid-connect/ext/ciba/auth",
+            &[("login_hint", PRO), ("scope", "scope_all")],
+        )
+        .await;
+    assert_eq!(id.status, 200, "{}", id.body);
+    let id = id.body["auth_req_id"].as_str().unwrap().to_owned();
+    app.approve(&id).await;
+    let tokens = app.poll(&id).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert!(tokens.body.get("id_token").is_none(), "{}", tokens.body);
+    let answer = app
+        .userinfo(Who::Nobody, tokens.body["access_token"].as_str().unwrap())
+        .await;
+    let why = answer.assert_bearer_error(403, "insufficient_scope");
+    assert!(why.starts_with("Missing openid scope"), "{why}");
+}
+
+#[tokio::test]
+async fn a_bound_token_needs_the_same_certificate() {
+    let app = spawn_app_with(|s| s.clients[0].certificate_bound_access_tokens = true).await;
     let tokens = app.tokens(PRO).await;
     let access = tokens["access_token"].as_str().unwrap();
     let without = app.userinfo(Who::Nobody, access).await;
     assert!(
         without
-            .assert_error(401, "invalid_token")
+            .assert_bearer_error(401, "invalid_token")
             .contains("none was presented")
     );
     let other = app.userinfo(Who::Client2, access).await;
     assert!(
         other
-            .assert_error(401, "invalid_token")
+            .assert_bearer_error(401, "invalid_token")
             .contains("psc-mock-client-2")
     );
 }

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{AuthorizeError, LOGIN_PATH, error_response, redirect};
+use super::{AuthorizeError, LOGIN_PATH, answer, error_response};
 use crate::annuaire::{AuthMode, Professional, nomenclature};
 use crate::codeflow::Pending;
 use crate::form::Form;
@@ -114,6 +114,7 @@ pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
             state.codeflow.finish(tx, now);
             let error = AuthorizeError::Redirect {
                 redirect_uri: pending.redirect_uri.clone(),
+                mode: pending.response_mode,
                 state: pending.state.clone(),
                 error: "access_denied".into(),
                 description: "the professional refused the authentication".into(),
@@ -162,6 +163,7 @@ pub(super) fn complete(
 ) -> Result<HttpResponse, AuthorizeError> {
     let unavailable = |description: String| AuthorizeError::Redirect {
         redirect_uri: pending.redirect_uri.clone(),
+        mode: pending.response_mode,
         state: pending.state.clone(),
         error: "temporarily_unavailable".into(),
         description,
@@ -191,5 +193,9 @@ pub(super) fn complete(
     }
     params.push(("session_state", session.id));
     params.push(("iss", pending.issuer.clone()));
-    Ok(redirect(&pending.redirect_uri, &params))
+    Ok(answer(
+        &pending.redirect_uri,
+        pending.response_mode,
+        &params,
+    ))
 }

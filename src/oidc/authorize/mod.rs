@@ -2,8 +2,10 @@
 //! the code flow (RFC 6749 §4.1, OIDC Core §3.1.2, PKCE RFC 7636).
 //!
 //! An unknown client or an unregistered `redirect_uri` is shown on a page,
-//! never redirected (RFC 6749 §4.1.2.1); every later error is redirected to
-//! the client with `error`, `error_description`, `state` and `iss`. A valid
+//! never redirected (RFC 6749 §4.1.2.1); every later error is sent to the
+//! client with `error`, `error_description`, `state` and `iss`, in the
+//! request's `response_mode` (query, fragment or form_post, as PSC
+//! advertises). A valid
 //! request either logs the professional in at once (a `login_hint` with the
 //! client's `auto_login`, or a scenario that approves or denies) or waits on
 //! the login page (`login.rs`), which plays PSC's wallet page.
@@ -18,7 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::params::{acr, check_scope};
 use crate::annuaire::AuthMode;
 use crate::ciba::Action;
-use crate::codeflow::{Challenge, ChallengeMethod, Pending, valid_verifier_syntax};
+use crate::codeflow::{Challenge, ChallengeMethod, Pending, ResponseMode, valid_verifier_syntax};
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::login_page;
@@ -39,6 +41,7 @@ pub enum AuthorizeError {
     /// Sent back to the client's redirect_uri.
     Redirect {
         redirect_uri: String,
+        mode: ResponseMode,
         state: Option<String>,
         error: String,
         description: String,
@@ -62,6 +65,7 @@ impl AuthorizeError {
 /// A request whose client and redirect_uri are known: later errors redirect.
 struct Redirector<'a> {
     redirect_uri: &'a str,
+    mode: ResponseMode,
     state: Option<&'a str>,
 }
 
@@ -69,6 +73,7 @@ impl Redirector<'_> {
     fn error(&self, error: &OAuthError) -> AuthorizeError {
         AuthorizeError::Redirect {
             redirect_uri: self.redirect_uri.to_owned(),
+            mode: self.mode,
             state: self.state.map(str::to_owned),
             error: error.to_string(),
             description: error.description().to_owned(),
@@ -78,6 +83,7 @@ impl Redirector<'_> {
     fn fail(&self, error: &str, description: impl Into<String>) -> AuthorizeError {
         AuthorizeError::Redirect {
             redirect_uri: self.redirect_uri.to_owned(),
+            mode: self.mode,
             state: self.state.map(str::to_owned),
             error: error.into(),
             description: description.into(),
@@ -115,6 +121,7 @@ pub fn error_response(issuer: &str, error: AuthorizeError) -> HttpResponse {
             .body(login_page::error_page(&title, &message)),
         AuthorizeError::Redirect {
             redirect_uri,
+            mode,
             state: client_state,
             error,
             description,
@@ -124,8 +131,30 @@ pub fn error_response(issuer: &str, error: AuthorizeError) -> HttpResponse {
                 params.push(("state", s));
             }
             params.push(("iss", issuer.to_owned()));
-            redirect(&redirect_uri, &params)
+            answer(&redirect_uri, mode, &params)
         }
+    }
+}
+
+/// The answer to the client in `mode`: a 302 with `params` in the query or
+/// the fragment, or Keycloak's auto-submitting form (`form_post`).
+pub fn answer(uri: &str, mode: ResponseMode, params: &[(&str, String)]) -> HttpResponse {
+    match mode {
+        ResponseMode::Query => redirect(uri, params),
+        ResponseMode::Fragment => {
+            let mut fragment = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in params {
+                fragment.append_pair(name, value);
+            }
+            let base = uri.split_once('#').map_or(uri, |(base, _)| base);
+            found(format!("{base}#{}", fragment.finish()))
+        }
+        ResponseMode::FormPost => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+            .insert_header((header::CONTENT_SECURITY_POLICY, login_page::FORM_POST_CSP))
+            .body(login_page::form_post(uri, params)),
     }
 }
 
@@ -136,11 +165,13 @@ pub fn redirect(uri: &str, params: &[(&str, String)]) -> HttpResponse {
         query.append_pair(name, value);
     }
     let separator = if uri.contains('?') { '&' } else { '?' };
+    found(format!("{uri}{separator}{}", query.finish()))
+}
+
+/// A 302 to `location`, not to be cached.
+fn found(location: String) -> HttpResponse {
     HttpResponse::Found()
-        .insert_header((
-            header::LOCATION,
-            format!("{uri}{separator}{}", query.finish()),
-        ))
+        .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }
@@ -172,10 +203,14 @@ fn authorize(
             ),
         ));
     }
-    let to_client = Redirector {
+    // An unusable response_mode is reported in the default mode (query).
+    let mut to_client = Redirector {
         redirect_uri,
+        mode: ResponseMode::Query,
         state: params.get("state"),
     };
+    to_client.mode = ResponseMode::parse(params.get("response_mode"))
+        .map_err(|why| to_client.fail("invalid_request", why))?;
     let mut pending = validate(params, client, &to_client)?;
     issuer.clone_into(&mut pending.issuer);
     let prompt_none = params
@@ -282,12 +317,6 @@ fn validate(
         }
         None => return Err(to_client.fail("invalid_request", "Missing parameter: response_type")),
     }
-    if let Some(mode) = params.get("response_mode").filter(|m| *m != "query") {
-        return Err(to_client.fail(
-            "invalid_request",
-            format!("response_mode {mode:?} is not supported; psc-mock answers in the query"),
-        ));
-    }
     let scope = params
         .get("scope")
         .ok_or_else(|| to_client.fail("invalid_scope", "Missing parameter: scope"))?;
@@ -297,6 +326,7 @@ fn validate(
     Ok(Pending {
         client_id: client.client_id.clone(),
         redirect_uri: to_client.redirect_uri.to_owned(),
+        response_mode: to_client.mode,
         scope,
         state: to_client.state.map(str::to_owned),
         nonce: params.get("nonce").map(str::to_owned),

@@ -20,9 +20,9 @@ pub const REFRESH: &str = "refresh_token";
 pub const CODE: &str = "authorization_code";
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 
-/// The grant types every client may use, as discovery advertises them;
-/// `client_credentials` is added when a client enables it.
-pub const SUPPORTED: [&str; 3] = [CODE, REFRESH, CIBA];
+/// The grant types served, in the order of PSC's discovery document
+/// (`client_credentials` needs a client that enables it).
+pub const SUPPORTED: [&str; 4] = [CODE, CLIENT_CREDENTIALS, REFRESH, CIBA];
 
 /// What every grant is given: the state, the authenticated client, the
 /// form, the issuer of the request's name and the time.
@@ -50,7 +50,11 @@ fn issue(
         professional,
         scope,
         refresh_jti,
-        certificate_thumbprint: auth.certificate.map(|c| c.thumbprint.as_str()),
+        // Bound only for clients that enable it (docs/fidelity.md).
+        certificate_thumbprint: auth
+            .certificate
+            .filter(|_| auth.client.certificate_bound_access_tokens)
+            .map(|c| c.thumbprint.as_str()),
         issuer: request.issuer,
         lifetimes: &auth.client.lifetimes,
     };

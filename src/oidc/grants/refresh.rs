@@ -1,7 +1,9 @@
-//! The refresh-token grant (RFC 6749 §6) with rotation: each refresh token
-//! is accepted once and answered with a new one; a replayed, revoked or
-//! logged-out one gets `invalid_grant` (Keycloak's "Stale token" and
-//! "Session not active"). A narrower `scope` may be asked, never a wider one.
+//! The refresh-token grant (RFC 6749 §6), as Keycloak: each refresh is
+//! answered with a new refresh token, and the one used stays usable until it
+//! expires or its session ends; with `tokens.revoke_refresh_token` each is
+//! accepted once and a reused one refused (docs/fidelity.md). A revoked or
+//! logged-out one gets `invalid_grant` ("Session not active"). A narrower
+//! `scope` may be asked, never a wider one.
 
 use super::Request;
 use crate::error::OAuthError;
@@ -24,9 +26,20 @@ pub fn redeem(request: &Request<'_>) -> Result<TokenResponse, OAuthError> {
     let client_id = auth.client.client_id.as_str();
     if claims.azp != client_id {
         return Err(OAuthError::invalid_grant(format!(
-            "Invalid refresh token: it was issued to client {:?}",
+            "Invalid refresh token. Token client and authorized client don't match: it was issued to client {:?}",
             claims.azp
         )));
+    }
+    // A bound refresh token needs its certificate (Keycloak: 401).
+    if let Some(cnf) = &claims.cnf
+        && auth
+            .certificate
+            .is_none_or(|c| c.thumbprint != cnf.x5t_s256)
+    {
+        return Err(OAuthError::ClientRefused {
+            description: "Client certificate missing, or its thumbprint and one in the refresh token did NOT match".into(),
+            basic: false,
+        });
     }
     // RFC 6749 §6: compared with the scope originally granted (the
     // session's), not with the last refresh token's.
