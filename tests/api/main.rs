@@ -18,6 +18,9 @@ mod golden; // full claim documents compared with tests/golden/
 mod helpers; // spawn_app and HTTP clients with each test identity
 mod identities; // the annuaire through the control API
 mod interop; // a whole code flow driven by the openidconnect crate
+mod interop_apache; // Apache mod_auth_openidc configured as ANS's proof of concept
+mod interop_node; // openid-client (Node.js): CIBA, code flow, refresh, userinfo, introspection
+mod interop_python; // authlib's code flow, and ANS's CIBA polling loop in Python
 mod introspect; // introspection and revocation
 mod issuer; // the issuer and URLs: fixed, from the request, backchannel only, PSC layout
 mod journal; // the request journal and its filters
