@@ -99,7 +99,6 @@ pub fn document(site: &Site) -> Vec<u8> {
             "introspection_endpoint": url(INTROSPECT),
             "backchannel_authentication_endpoint": url(BC_AUTHORIZE),
             "userinfo_endpoint": url(USERINFO),
-            "end_session_endpoint": url(LOGOUT),
         },
         "authorization_response_iss_parameter_supported": true,
     });

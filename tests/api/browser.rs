@@ -41,8 +41,10 @@ impl Drop for Browser {
     /// assertion (killing chromedriver alone would leave Chromium running).
     fn drop(&mut self) {
         if let Some(pid) = self.driver.id() {
+            // The group may be gone already: nothing to report then.
             let _ = std::process::Command::new("kill")
                 .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(std::process::Stdio::null())
                 .status();
         }
     }

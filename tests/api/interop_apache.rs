@@ -435,8 +435,10 @@ impl Drop for Apache {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        // The group may be gone already: nothing to report then.
         let _ = std::process::Command::new("kill")
             .args(["-KILL", "--", &format!("-{pid}")])
+            .stderr(std::process::Stdio::null())
             .status();
     }
 }

@@ -14,6 +14,7 @@ mod control; // the /mock control API
 mod discovery; // discovery documents and JWKS
 mod docs; // the README walkthrough, the docs' examples and device simulator, run as written
 mod faults; // injected latency, errors, drops and bad tokens
+mod fidelity; // PSC as observed: discovery values, realm descriptor, response modes, plain OAuth 2.0
 mod golden; // full claim documents compared with tests/golden/
 mod helpers; // spawn_app and HTTP clients with each test identity
 mod identities; // the annuaire through the control API
