@@ -22,6 +22,13 @@
 //! | `RESOLVE` | unset; `HOST:ADDRESS` connects to ADDRESS for HOST, as curl's `--resolve` (TLS still checks HOST) |
 //!
 //! Each step is printed; the exit status is 0 only when userinfo answered.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    reason = "an example client, outside the server: it stops on a failure and measures real time"
+)]
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;

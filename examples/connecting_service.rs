@@ -5,6 +5,13 @@
 //! the test: it starts a [`MockServer`], runs the service's login while the
 //! professional confirms through the handle, and checks who logged in.
 //! `cargo run --example connecting_service`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    reason = "an example client, outside the server: it stops on a failure and measures real time"
+)]
 
 use std::time::Duration;
 

@@ -10,7 +10,9 @@
 //! against the JWKS → userinfo.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Stopwatch;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -150,10 +152,10 @@ pub async fn run(args: &CibaCheck) -> Result<(), ClientError> {
     );
 
     println!("3. token         POST {} (polling)", endpoints.token);
-    let deadline = Instant::now() + Duration::from_secs(args.timeout_s.min(expires_in + 5));
-    let started = Instant::now();
+    let budget = Duration::from_secs(args.timeout_s.min(expires_in + 5));
+    let started = Stopwatch::start();
     let tokens = loop {
-        if Instant::now() >= deadline {
+        if started.elapsed() >= budget {
             return Err(ClientError::Timeout(started.elapsed().as_secs()));
         }
         tokio::time::sleep(Duration::from_secs(interval)).await;

@@ -3,11 +3,32 @@
 //! Domain code never calls `SystemTime::now()`: handlers ask the [`Clock`] in
 //! the application state and pass the instant down. Tests (and the control
 //! API) use a manual clock that only moves when told to, so expiry, polling
-//! intervals and delayed approvals are tested without sleeping.
+//! intervals and delayed approvals are tested without sleeping. Durations
+//! (a request's, a client's deadline) are measured with [`Stopwatch`]. The
+//! `disallowed-methods` lint (`clippy.toml`) holds this: this module is the
+//! only one allowed `SystemTime::now` and `Instant::now`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the one module that reads the system clock"
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Measures how long something takes (monotonic time).
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    pub fn start() -> Self {
+        Self(Instant::now())
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
 
 /// A clock shared by the whole server: the system clock plus an offset that
 /// can be moved forward, or a fixed instant that only moves when told to.

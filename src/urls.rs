@@ -23,16 +23,14 @@
 
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
+use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::config::Settings;
 use crate::error::OAuthError;
-use crate::state::AppState;
 
-/// PSC's path of the login page on its wallet origin (FACTS §1).
-pub const WALLET_AUTHORIZE: &str = "/auth";
+/// PSC's path of the login page on its wallet origin.
+pub use crate::endpoint::WALLET_AUTHORIZE;
 
 /// Longest host name (with port) taken from a request.
 const MAX_HOST: usize = 255;
@@ -136,7 +134,7 @@ impl Urls {
             };
             format!("{wallet}{WALLET_AUTHORIZE}")
         } else {
-            format!("{issuer}{}", crate::oidc::AUTHORIZE)
+            format!("{issuer}{}", crate::endpoint::AUTHORIZE)
         };
         Site {
             backchannel: format!("{backchannel_base}{}", self.realm_path),
@@ -218,22 +216,6 @@ fn valid_host(host: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The issuer and URLs of the current request, as a handler argument.
-pub struct Here(pub Arc<Site>);
-
-impl FromRequest for Here {
-    type Error = OAuthError;
-    type Future = std::future::Ready<Result<Self, OAuthError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let site = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => state.urls.for_request(req).map(Here),
-            None => Err(OAuthError::ServerError("no state".into())),
-        };
-        std::future::ready(site)
-    }
 }
 
 #[cfg(test)]

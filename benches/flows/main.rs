@@ -66,6 +66,14 @@
 //! throughput runs so the figures can be read with that in mind. Linux only
 //! (memory and CPU figures come from `/proc`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    reason = "a benchmark, outside the server: it stops on a failure and measures real time"
+)]
+
 mod flow; // one CIBA login over mTLS, step by step
 mod load; // sections 4 and 5: concurrent flows, latencies, errors
 mod report; // the summary table and the targets

@@ -66,7 +66,7 @@ pub struct Professional {
     /// CIBA requests and logins when no scenario speaks for them (one who
     /// always refuses, one who never answers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scenario: Option<crate::scenarios::Outcome>,
+    pub scenario: Option<crate::outcome::Outcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

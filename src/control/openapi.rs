@@ -2,8 +2,6 @@
 //! handlers' annotations and the types they exchange, served at
 //! `/mock/openapi.json`.
 
-use std::sync::OnceLock;
-
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use utoipa::OpenApi;
@@ -93,14 +91,13 @@ impl utoipa::Modify for ControlToken {
     }
 }
 
-/// The document as pretty JSON, built once.
-pub fn json() -> &'static str {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        ControlApi::openapi()
-            .to_pretty_json()
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-    })
+/// The document as pretty JSON, built for each request (about a
+/// millisecond; it is fetched once per client run), so that no state
+/// outlives a server.
+pub fn json() -> String {
+    ControlApi::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 #[utoipa::path(

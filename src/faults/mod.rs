@@ -17,9 +17,9 @@ use std::sync::{Mutex, MutexGuard};
 use actix_web::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::endpoint::Endpoint;
 use crate::keys::random_fraction;
-use crate::oidc::Endpoint;
-use crate::scenarios::{Facts, Matcher};
+use crate::matching::{Facts, Matcher};
 
 pub use tamper::tamper;
 
@@ -273,6 +273,8 @@ impl Inner {
 pub struct Faults {
     inner: Mutex<Inner>,
     cap: usize,
+    /// The key token faults sign with, made when the first is set.
+    rogue: tamper::RogueKey,
 }
 
 impl Faults {
@@ -280,7 +282,13 @@ impl Faults {
         Self {
             inner: Mutex::new(Inner::default()),
             cap,
+            rogue: tamper::RogueKey::default(),
         }
+    }
+
+    /// The key token faults sign with (absent from every JWKS).
+    pub fn rogue_key(&self) -> &tamper::RogueKey {
+        &self.rogue
     }
 
     /// Every change is one `Vec` operation, so a poisoned lock is used as is.
@@ -301,7 +309,7 @@ impl Faults {
             return Err(FaultError::Full(self.cap));
         }
         if fault.fault.signs_tokens() {
-            tamper::warm_up();
+            self.rogue.warm_up();
         }
         inner.list.push(fault.clone());
         Ok(fault)
@@ -363,7 +371,7 @@ impl Faults {
                 fault.id = inner.fresh_id();
             }
             if fault.fault.signs_tokens() {
-                tamper::warm_up();
+                self.rogue.warm_up();
             }
             inner.list.push(fault);
         }

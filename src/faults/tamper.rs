@@ -7,7 +7,8 @@
 //! The refresh token is left alone: a client that notices the fault can
 //! still refresh, as it would against a real issuer.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use base64::Engine;
@@ -22,27 +23,41 @@ use crate::tokens::{TokenIssuer, TokenResponse};
 /// How long ago an `expired_token` expired.
 const EXPIRED_AGO_S: u64 = 60;
 
-/// Starts generating the unknown key on a thread of its own (once per
-/// process), so that the token endpoint does not wait for it.
-pub fn warm_up() {
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| {
-        std::thread::spawn(|| {
-            let _ = rogue_pem();
-        });
-    });
+/// A key nobody knows, as PEM: generated once per server, when the first
+/// token fault is set, on a thread of its own so that the token endpoint
+/// does not wait for it (RSA-2048 generation takes up to a second).
+#[derive(Debug, Default, Clone)]
+pub struct RogueKey(Arc<Rogue>);
+
+#[derive(Debug, Default)]
+struct Rogue {
+    started: AtomicBool,
+    pem: OnceLock<Result<String, String>>,
 }
 
-/// A key nobody knows, generated once per process, as PEM.
-fn rogue_pem() -> Result<&'static str, String> {
-    static PEM: OnceLock<Result<String, String>> = OnceLock::new();
-    PEM.get_or_init(|| {
-        rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-            .map(|pair| pair.serialize_pem())
-            .map_err(|e| format!("key generation failed: {e}"))
-    })
-    .as_deref()
-    .map_err(Clone::clone)
+impl RogueKey {
+    /// Starts generating the key, once.
+    pub fn warm_up(&self) {
+        if !self.0.started.swap(true, Ordering::AcqRel) {
+            let rogue = self.clone();
+            std::thread::spawn(move || {
+                let _ = rogue.pem();
+            });
+        }
+    }
+
+    /// The key, generated now if it was not yet.
+    fn pem(&self) -> Result<&str, String> {
+        self.0
+            .pem
+            .get_or_init(|| {
+                rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+                    .map(|pair| pair.serialize_pem())
+                    .map_err(|e| format!("key generation failed: {e}"))
+            })
+            .as_deref()
+            .map_err(Clone::clone)
+    }
 }
 
 /// Applies a token fault to `response`; other faults leave it unchanged.
@@ -50,9 +65,14 @@ pub fn tamper(
     response: &mut TokenResponse,
     fault: &FaultKind,
     issuer: &TokenIssuer,
+    rogue: &RogueKey,
     now: SystemTime,
 ) -> Result<(), String> {
-    let rogue = || rogue_pem().and_then(|pem| SigningKey::from_pem(pem).map_err(|e| e.to_string()));
+    let rogue = || {
+        rogue
+            .pem()
+            .and_then(|pem| SigningKey::from_pem(pem).map_err(|e| e.to_string()))
+    };
     let (key, expire) = match fault {
         FaultKind::UnknownKey => (Some(rogue()?), false),
         FaultKind::BadSignature => (

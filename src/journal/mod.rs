@@ -5,10 +5,9 @@
 //! the way users of HTTP mock servers assert on captured requests. Each
 //! [`Entry`] has the method, path, endpoint, client_id, certificate CN,
 //! parameters with secrets masked, the answer's status and OAuth error,
-//! the injected fault if any, and the time taken. The [`observe`]
-//! middleware records entries and also logs each as a `tracing` event.
-
-mod observe;
+//! the injected fault if any, and the time taken. The HTTP layer's
+//! middleware (`oidc::observe`) records entries and also logs each as a
+//! `tracing` event.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,9 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::oidc::Endpoint;
-
-pub use observe::observe;
+use crate::endpoint::Endpoint;
 
 /// Parameters whose values are never recorded.
 pub const MASKED: [&str; 10] = [

@@ -23,10 +23,10 @@ use crate::ciba::{CibaRequest, NewRequest, StoreError};
 use crate::clients::Authenticated;
 use crate::error::OAuthError;
 use crate::form::Form;
+use crate::oidc::Here;
 use crate::scenarios::{Facts, Taken};
 use crate::state::AppState;
 use crate::tls::ClientCert;
-use crate::urls::Here;
 
 /// Longest `binding_message` accepted (ANS sends two digits).
 const MAX_BINDING_MESSAGE: usize = 64;

@@ -13,7 +13,8 @@
 
 use actix_web::HttpResponse;
 
-use crate::urls::{Here, Site};
+use crate::oidc::Here;
+use crate::urls::Site;
 use serde_json::json;
 
 use super::params::SCOPES;

@@ -6,9 +6,11 @@ mod bc_authorize;
 mod ciba_callback;
 pub mod discovery;
 mod grants;
+mod here;
 mod introspect;
 mod jwks;
 mod logout;
+mod observe;
 pub mod params;
 mod realm;
 mod revoke;
@@ -20,95 +22,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::OAuthError;
 
-/// Paths under the issuer.
-pub const DISCOVERY: &str = "/.well-known/openid-configuration";
-pub const WALLET_DISCOVERY: &str = "/.well-known/wallet-openid-configuration";
-pub const JWKS: &str = "/protocol/openid-connect/certs";
-pub const BC_AUTHORIZE: &str = "/protocol/openid-connect/ext/ciba/auth";
-/// Keycloak's callback of its HTTP authentication channel.
-pub const CIBA_CALLBACK: &str = "/protocol/openid-connect/ext/ciba/auth/callback";
-pub const TOKEN: &str = "/protocol/openid-connect/token";
-pub const USERINFO: &str = "/protocol/openid-connect/userinfo";
-pub const AUTHORIZE: &str = "/protocol/openid-connect/auth";
-pub const INTROSPECT: &str = "/protocol/openid-connect/token/introspect";
-pub const REVOKE: &str = "/protocol/openid-connect/revoke";
-pub const LOGOUT: &str = "/protocol/openid-connect/logout";
-
-/// The endpoints by name, as faults and the journal designate them.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Endpoint {
-    /// Any endpoint (faults only).
-    #[serde(rename = "*")]
-    Any,
-    /// The realm descriptor, `GET /auth/realms/{realm}`.
-    Realm,
-    Discovery,
-    Jwks,
-    BcAuthorize,
-    /// The authentication channel's callback (`…/ext/ciba/auth/callback`).
-    CibaCallback,
-    Token,
-    Userinfo,
-    Authorize,
-    Login,
-    Introspect,
-    Revoke,
-    Logout,
-}
-
-impl Endpoint {
-    /// The endpoint a request path (`/auth/realms/{realm}/…`, or PSC's
-    /// `/auth`) is for; an unknown path is none.
-    pub fn of_path(path: &str) -> Option<Self> {
-        if path == crate::urls::WALLET_AUTHORIZE {
-            return Some(Self::Authorize);
-        }
-        let under = path.strip_prefix("/auth/realms/")?;
-        let Some((_realm, tail)) = under.split_once('/') else {
-            return Some(Self::Realm);
-        };
-        let path = &path[path.len() - tail.len() - 1..];
-        let table = [
-            (DISCOVERY, Self::Discovery),
-            (WALLET_DISCOVERY, Self::Discovery),
-            (JWKS, Self::Jwks),
-            (BC_AUTHORIZE, Self::BcAuthorize),
-            (CIBA_CALLBACK, Self::CibaCallback),
-            (TOKEN, Self::Token),
-            (INTROSPECT, Self::Introspect),
-            (REVOKE, Self::Revoke),
-            (LOGOUT, Self::Logout),
-            (USERINFO, Self::Userinfo),
-            (AUTHORIZE, Self::Authorize),
-            (authorize::LOGIN_PATH, Self::Login),
-        ];
-        table
-            .into_iter()
-            .find(|(known, _)| path == *known)
-            .map(|(_, endpoint)| endpoint)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Any => "*",
-            Self::Realm => "realm",
-            Self::Discovery => "discovery",
-            Self::Jwks => "jwks",
-            Self::BcAuthorize => "bc_authorize",
-            Self::CibaCallback => "ciba_callback",
-            Self::Token => "token",
-            Self::Userinfo => "userinfo",
-            Self::Authorize => "authorize",
-            Self::Login => "login",
-            Self::Introspect => "introspect",
-            Self::Revoke => "revoke",
-            Self::Logout => "logout",
-        }
-    }
-}
+pub use crate::endpoint::{
+    AUTHORIZE, BC_AUTHORIZE, CIBA_CALLBACK, DISCOVERY, Endpoint, INTROSPECT, JWKS, LOGIN_PATH,
+    LOGOUT, REVOKE, TOKEN, USERINFO, WALLET_DISCOVERY,
+};
+pub use here::Here;
 
 /// Mounts the endpoints under `/auth/realms/{realm}`, and the
 /// authorization endpoint at PSC's wallet path, `/auth`.
@@ -118,13 +36,13 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
         // path under /auth/realms.
         cfg.service(
             resource(crate::urls::WALLET_AUTHORIZE, "GET, POST")
-                .wrap(actix_web::middleware::from_fn(crate::journal::observe))
+                .wrap(actix_web::middleware::from_fn(observe::observe))
                 .route(web::get().to(authorize::get))
                 .route(web::post().to(authorize::post)),
         );
         cfg.service(
             web::scope(&format!("/auth/realms/{realm}"))
-                .wrap(actix_web::middleware::from_fn(crate::journal::observe))
+                .wrap(actix_web::middleware::from_fn(observe::observe))
                 .service(resource("", "GET").route(web::get().to(realm::get)))
                 .service(resource(DISCOVERY, "GET").route(web::get().to(discovery::get)))
                 .service(resource(WALLET_DISCOVERY, "GET").route(web::get().to(discovery::get)))
@@ -150,7 +68,7 @@ pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
                         .route(web::post().to(authorize::post)),
                 )
                 .service(
-                    resource(authorize::LOGIN_PATH, "GET, POST")
+                    resource(LOGIN_PATH, "GET, POST")
                         .route(web::get().to(authorize::search))
                         .route(web::post().to(authorize::decide)),
                 ),
@@ -247,27 +165,4 @@ pub fn no_store_json(body: impl serde::Serialize) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Endpoint;
-
-    #[test]
-    fn endpoints_are_named_by_their_exact_path() {
-        let at = |tail: &str| Endpoint::of_path(&format!("/auth/realms/esante-wallet{tail}"));
-        assert_eq!(at(TOKEN_PATH), Some(Endpoint::Token));
-        assert_eq!(
-            at("/protocol/openid-connect/token/introspect"),
-            Some(Endpoint::Introspect)
-        );
-        assert_eq!(
-            at("/protocol/openid-connect/auth/login"),
-            Some(Endpoint::Login)
-        );
-        assert_eq!(at("/x/protocol/openid-connect/token"), None);
-        assert_eq!(Endpoint::of_path("/protocol/openid-connect/token"), None);
-    }
-
-    const TOKEN_PATH: &str = super::TOKEN;
 }

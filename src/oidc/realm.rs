@@ -6,8 +6,8 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::oidc::Here;
 use crate::state::AppState;
-use crate::urls::Here;
 
 pub async fn get(state: web::Data<AppState>, here: Here) -> HttpResponse {
     let issuer = &here.0.issuer;

@@ -8,9 +8,9 @@ use super::grants;
 use crate::error::OAuthError;
 use crate::faults::{Applied, Fault, tamper};
 use crate::form::Form;
+use crate::oidc::Here;
 use crate::state::AppState;
 use crate::tls::ClientCert;
-use crate::urls::Here;
 
 pub async fn post(
     req: HttpRequest,
@@ -64,8 +64,14 @@ pub async fn post(
     // then counts as used.
     let fault = req.extensions().get::<Fault>().cloned();
     if let Some(fault) = fault {
-        tamper(&mut response, &fault.fault, &state.tokens, now)
-            .map_err(|e| OAuthError::ServerError(format!("token fault failed: {e}")))?;
+        tamper(
+            &mut response,
+            &fault.fault,
+            &state.tokens,
+            state.faults.rogue_key(),
+            now,
+        )
+        .map_err(|e| OAuthError::ServerError(format!("token fault failed: {e}")))?;
         state.faults.commit(&fault.id);
         req.extensions_mut().insert(Applied);
     }

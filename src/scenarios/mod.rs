@@ -14,84 +14,27 @@
 //! approve after N ms with `--auto-approve-after-ms`).
 
 mod file;
-pub mod matching;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::annuaire::Annuaire;
-use crate::ciba::{Action, Approval};
-use crate::clock::later;
 
+pub use crate::matching::{Facts, Matcher, Pattern};
+pub use crate::outcome::{MAX_AFTER_MS, Outcome};
 pub use file::{ScriptFile, ScriptFileError, at_path};
-pub use matching::{Facts, Matcher, Pattern};
 
-/// The longest delay an outcome may ask for: a day.
-pub const MAX_AFTER_MS: u64 = 86_400_000;
 /// Most steps in one scenario.
 const MAX_STEPS: usize = 1_000;
-/// Largest `claims` object, serialized.
-const MAX_CLAIMS_BYTES: usize = 8 * 1024;
-/// Claims the mock's own checks rely on (signature, session, binding,
-/// the professional's identity): `claims` may not replace them; `as`
-/// changes the professional.
-const RESERVED_CLAIMS: [&str; 17] = [
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "typ",
-    "azp",
-    "sid",
-    "session_state",
-    "cnf",
-    "scope",
-    "nonce",
-    "at_hash",
-    "auth_time",
-    "SubjectNameID",
-];
-
 /// Longest scenario id.
 const MAX_ID: usize = 256;
 /// Most JSON, in bytes, that all scenarios may hold together: with the count
 /// cap, this keeps their memory bounded whatever their claims.
 const MAX_TOTAL_BYTES: usize = 4 * 1024 * 1024;
 
-/// One answer of the professional, and when it comes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Outcome {
-    pub action: Action,
-    #[serde(default)]
-    pub after_ms: u64,
-    /// Approve as this professional (idNat) instead of the one asked for.
-    #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
-    pub as_id_nat: Option<String>,
-    /// Claims added to (or replacing those of) the access and ID tokens
-    /// and the userinfo answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub claims: Option<Arc<Map<String, Value>>>,
-}
-
 impl Outcome {
-    pub const fn new(action: Action, after_ms: u64) -> Self {
-        Self {
-            action,
-            after_ms,
-            as_id_nat: None,
-            claims: None,
-        }
-    }
-
     /// Checks the bounds, and that `as` names a known professional.
     pub fn validate(&self, annuaire: &Annuaire) -> Result<(), String> {
         self.validate_shape()?;
@@ -103,58 +46,6 @@ impl Outcome {
             ));
         }
         Ok(())
-    }
-
-    /// The checks that need no annuaire.
-    pub fn validate_shape(&self) -> Result<(), String> {
-        if self.after_ms > MAX_AFTER_MS {
-            return Err(format!(
-                "after_ms {} is more than a day ({MAX_AFTER_MS}); use \"never\" for a professional who never answers",
-                self.after_ms
-            ));
-        }
-        if self.action != Action::Approve && (self.as_id_nat.is_some() || self.claims.is_some()) {
-            return Err(format!(
-                "\"as\" and \"claims\" go with \"approve\", not {:?}",
-                self.action.as_str()
-            ));
-        }
-        if let Some(claims) = &self.claims {
-            if let Some(name) = claims
-                .keys()
-                .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
-            {
-                return Err(format!(
-                    "claims may not set {name:?}: the mock's checks rely on it (use \"as\" for another professional)"
-                ));
-            }
-            let size = serde_json::to_vec(claims).map_or(usize::MAX, |v| v.len());
-            if size > MAX_CLAIMS_BYTES {
-                return Err(format!(
-                    "claims is {size} bytes of JSON; at most {MAX_CLAIMS_BYTES}"
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// The decision to schedule on a request created at `created`: `None`
-    /// for `never` (nothing is scheduled).
-    pub fn schedule(&self, created: SystemTime) -> Option<(Action, SystemTime)> {
-        (self.action != Action::Never).then(|| {
-            (
-                self.action,
-                later(created, Duration::from_millis(self.after_ms)),
-            )
-        })
-    }
-
-    /// What an approval carries besides the decision.
-    pub fn approval(&self) -> Approval {
-        Approval {
-            as_id_nat: self.as_id_nat.clone(),
-            claims: self.claims.clone(),
-        }
     }
 }
 
@@ -457,6 +348,8 @@ impl Scenarios {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Action;
+    use std::time::{Duration, SystemTime};
 
     fn annuaire() -> Annuaire {
         Annuaire::load(None).unwrap()

@@ -1,7 +1,15 @@
 //! The black-box test suite: every test starts a real psc-mock server on a
 //! free port (real TLS, real client certificates) and talks HTTP to it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods,
+    reason = "a test suite: a failed unwrap is a failed test, and it measures real time"
+)]
 
 mod actionize; // the conformance suite's automated approval call
+mod architecture; // the invariants no lint states: imports in one direction, no statics
 mod bad_input; // malformed requests: always a JSON error, nothing changes
 mod binary; // the psc-mock executable: banner, keys generate, configuration errors
 mod browser; // a real headless Chromium drives the login page

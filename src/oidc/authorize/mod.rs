@@ -24,14 +24,13 @@ use crate::codeflow::{Challenge, ChallengeMethod, Pending, ResponseMode, valid_v
 use crate::error::OAuthError;
 use crate::form::Form;
 use crate::login_page;
+use crate::oidc::Here;
 use crate::scenarios::{Facts, Outcome, Taken};
 use crate::state::AppState;
-use crate::urls::Here;
 
 pub use login::{decide, search};
 
-/// Where the login page's forms go, under the issuer.
-pub const LOGIN_PATH: &str = "/protocol/openid-connect/auth/login";
+pub use crate::endpoint::LOGIN_PATH;
 
 /// The two ways an authorization request fails.
 #[derive(Debug)]

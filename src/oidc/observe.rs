@@ -4,7 +4,9 @@
 //! answer in the journal.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::clock::Stopwatch;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -13,11 +15,11 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpMessage, HttpResponse};
 
-use super::{Entry, MASK, MASKED, MAX_PARAMS, MAX_VALUE, bounded, cut};
+use crate::endpoint::Endpoint;
 use crate::error::OAuthError;
 use crate::faults::{Applied, Fault, FaultKind};
 use crate::form::{body_limit, read_limited};
-use crate::oidc::Endpoint;
+use crate::journal::{Entry, MASK, MASKED, MAX_PARAMS, MAX_VALUE, bounded, cut};
 use crate::scenarios::Facts;
 use crate::state::AppState;
 
@@ -55,7 +57,7 @@ pub async fn observe(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let at = state.clock.now();
     let endpoint = Endpoint::of_path(req.path()).unwrap_or(Endpoint::Any);
     let limit = body_limit(req.request());

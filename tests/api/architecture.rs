@@ -1,0 +1,180 @@
+//! The invariants of ARCHITECTURE.md that no compiler lint states, checked
+//! on the source: imports between the top-level modules of `src/` go one
+//! way (the domain never imports the HTTP layer, and no two modules import
+//! each other, directly or through others), and there is no process-wide
+//! mutable state (`static` items).
+//!
+//! The module graph is read from the `crate::<module>` paths of each file's
+//! code, outside comments and unit-test modules.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+
+/// The HTTP layer: handlers, the application state, wiring.
+const HTTP: [&str; 5] = ["oidc", "control", "state", "startup", "mock_server"];
+
+/// The domain: what PSC is about, independent of HTTP.
+const DOMAIN: [&str; 15] = [
+    "annuaire",
+    "ciba",
+    "scenarios",
+    "faults",
+    "journal",
+    "tokens",
+    "sessions",
+    "keys",
+    "clock",
+    "urls",
+    "outcome",
+    "matching",
+    "endpoint",
+    "codeflow",
+    "channel",
+];
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// A file's code: comments dropped, and its unit tests (from the first
+/// `#[cfg(test)]` on).
+fn code_of(text: &str) -> String {
+    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+    text.lines()
+        .map(|line| line.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The top-level module of a file under `src/` (`oidc/token.rs` → `oidc`).
+fn module_of(path: &Path) -> String {
+    let relative = path.strip_prefix(SRC).unwrap();
+    let first = relative.components().next().unwrap().as_os_str();
+    first.to_string_lossy().trim_end_matches(".rs").to_owned()
+}
+
+/// Every top-level module and the top-level modules its code names.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let module = module_of(&file);
+        if module == "main" || module == "lib" {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        let used = graph.entry(module.clone()).or_default();
+        for (i, _) in code.match_indices("crate::") {
+            let name: String = code[i + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit())
+                .collect();
+            if !name.is_empty() && name != module {
+                used.insert(name);
+            }
+        }
+    }
+    graph
+}
+
+/// A cycle through `from`, if one exists: the modules on it, in order.
+fn cycle_from(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    from: &str,
+    path: &mut Vec<String>,
+) -> Option<Vec<String>> {
+    for next in graph.get(path.last()?).into_iter().flatten() {
+        if next == from {
+            let mut cycle = path.clone();
+            cycle.push(next.clone());
+            return Some(cycle);
+        }
+        if !path.contains(next) {
+            path.push(next.clone());
+            if let Some(cycle) = cycle_from(graph, from, path) {
+                return Some(cycle);
+            }
+            path.pop();
+        }
+    }
+    None
+}
+
+#[test]
+fn the_domain_never_imports_the_http_layer() {
+    let graph = graph();
+    let mut wrong = Vec::new();
+    for module in DOMAIN {
+        for used in graph.get(module).into_iter().flatten() {
+            if HTTP.contains(&used.as_str()) {
+                wrong.push(format!("{module} -> {used}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "domain modules import the HTTP layer: {wrong:?}"
+    );
+}
+
+#[test]
+fn top_level_modules_import_each_other_in_one_direction() {
+    let graph = graph();
+    assert!(graph.len() > 20, "the graph was read: {graph:?}");
+    for module in graph.keys() {
+        if let Some(cycle) = cycle_from(&graph, module, &mut vec![module.clone()]) {
+            panic!(
+                "modules import each other in a circle: {}",
+                cycle.join(" -> ")
+            );
+        }
+    }
+}
+
+#[test]
+fn the_checks_see_a_cycle_and_a_wrong_import() {
+    // The checks themselves, on a made-up graph.
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    graph.entry("a".into()).or_default().insert("b".into());
+    graph.entry("b".into()).or_default().insert("c".into());
+    graph.entry("c".into()).or_default().insert("a".into());
+    let cycle = cycle_from(&graph, "a", &mut vec!["a".into()]);
+    assert_eq!(cycle.unwrap(), ["a", "b", "c", "a"]);
+    graph.entry("c".into()).or_default().clear();
+    assert!(cycle_from(&graph, "a", &mut vec!["a".into()]).is_none());
+    assert_eq!(
+        code_of("use crate::x; // crate::y\n#[cfg(test)]\nuse crate::z;"),
+        "use crate::x; "
+    );
+}
+
+#[test]
+fn no_process_wide_mutable_state() {
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    let mut statics = Vec::new();
+    for file in files {
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            let item = line.trim_start();
+            let item = item.strip_prefix("pub ").unwrap_or(item);
+            if item.starts_with("static ") || item.starts_with("static mut ") {
+                statics.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        statics.is_empty(),
+        "state must live in AppState (several servers run in one process): {statics:#?}"
+    );
+}
