@@ -110,6 +110,14 @@ impl Timings {
     }
 }
 
+/// The headers of an answer that flows and refusals look at, if present
+/// and text.
+struct Headers {
+    location: Option<String>,
+    /// `WWW-Authenticate`.
+    challenge: Option<String>,
+}
+
 /// One flow's requests: sends them, times each, checks their answers.
 pub struct Steps<'a> {
     client: &'a Client,
@@ -133,29 +141,35 @@ impl<'a> Steps<'a> {
         }
     }
 
-    /// Sends one request; its status, headers and body.
+    /// Sends one request; its status, the headers flows look at and body.
     async fn send(
         &mut self,
         step: &str,
         request: impl FnOnce(&Client) -> RequestBuilder,
-    ) -> BenchResult<(StatusCode, Option<String>, String)> {
+    ) -> BenchResult<(StatusCode, Headers, String)> {
         let t0 = Instant::now();
         let response = request(self.client)
             .send()
             .await
             .map_err(|e| format!("{step}: {}", error_chain(&e)))?;
         let status = response.status();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let headers = Headers {
+            location: header("location"),
+            challenge: header("www-authenticate"),
+        };
         let body = response
             .text()
             .await
             .map_err(|e| format!("{step}: reading the body: {}", error_chain(&e)))?;
         self.latencies.push(t0.elapsed().as_micros() as u64);
-        Ok((status, location, body))
+        Ok((status, headers, body))
     }
 
     /// The body of a 200 answer; anything else is an error naming the step.
@@ -180,8 +194,10 @@ impl<'a> Steps<'a> {
         serde_json::from_str(&body).map_err(|e| format!("{step}: not JSON ({e}): {body}"))
     }
 
-    /// A refusal with this status and OAuth `error`: what a bad request
-    /// must get; anything else is an error.
+    /// A refusal with this status and OAuth `error`, in the JSON body or,
+    /// for a bearer token (RFC 6750 §3, an empty body), in
+    /// `WWW-Authenticate`: what a bad request must get; anything else is an
+    /// error.
     pub async fn refused(
         &mut self,
         step: &str,
@@ -189,11 +205,13 @@ impl<'a> Steps<'a> {
         error: &str,
         request: impl FnOnce(&Client) -> RequestBuilder,
     ) -> BenchResult<()> {
-        let (got, _, body) = self.send(step, request).await?;
+        let (got, headers, body) = self.send(step, request).await?;
         let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        if got.as_u16() != status || json["error"] != error {
+        let challenge = headers.challenge.unwrap_or_default();
+        let in_challenge = challenge.contains(&format!("error=\"{error}\""));
+        if got.as_u16() != status || (json["error"] != error && !in_challenge) {
             return Err(format!(
-                "{step}: expected {status} {error}, got HTTP {got}: {body}"
+                "{step}: expected {status} {error}, got HTTP {got} (WWW-Authenticate {challenge:?}): {body}"
             ));
         }
         Ok(())
@@ -288,7 +306,7 @@ async fn code(steps: &mut Steps<'_>) -> BenchResult<()> {
         .and_then(|(_, rest)| rest.split_once('"'))
         .map(|(tx, _)| tx.to_owned())
         .ok_or("code 1 authorize: no tx in the login page")?;
-    let (status, location, body) = steps
+    let (status, headers, body) = steps
         .send("code 2 login", |c| {
             c.post(&target.login).form(&[
                 ("tx", tx.as_str()),
@@ -298,7 +316,8 @@ async fn code(steps: &mut Steps<'_>) -> BenchResult<()> {
             ])
         })
         .await?;
-    let code = location
+    let code = headers
+        .location
         .as_deref()
         .filter(|_| status.is_redirection())
         .and_then(|l| l.split_once('?'))

@@ -1,9 +1,10 @@
-//! The load runs against one server, sections 4 and 5: CIBA or code-flow
+//! The load runs against one server, sections 4 to 6: CIBA or code-flow
 //! logins back to back from concurrent tasks, for a time (throughput, with
-//! CPU use and the peak `VmRSS` under load) or for a number of flows
-//! (memory, sampling `VmRSS`). Collects the latency of
-//! every successful flow, for the percentiles, and groups the errors by
-//! message so that a failing run prints a few lines, not thousands.
+//! CPU use and the peak `VmRSS` under load) or for a number of flows (the
+//! server's CPU time per flow; memory, sampling `VmRSS`). Collects the
+//! latency of every successful flow, for the percentiles, and groups the
+//! errors by message so that a failing run prints a few lines, not
+//! thousands.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,6 +27,10 @@ pub const WARM_UP: Duration = Duration::from_secs(1);
 const ERRORS_SHOWN: usize = 10;
 /// The memory curve is flat when its last sample is within this of the first.
 const FLAT_TOLERANCE: f64 = 0.10;
+/// Flows of each kind whose server CPU time section 5 divides: enough for
+/// the 10 ms resolution of `/proc/PID/stat` to vanish (several seconds of
+/// CPU), few enough to keep CI's short run short.
+pub const CPU_FLOWS: u64 = 5_000;
 
 /// Flows between two `VmRSS` samples of the memory run: a tenth of them.
 pub fn sample_every(total_flows: u64) -> u64 {
@@ -41,6 +46,28 @@ pub struct ThroughputRun {
     pub stats: RunStats,
     pub errors: u64,
     pub warm_up_errors: u64,
+}
+
+/// The server's CPU time over a batch of [`CPU_FLOWS`] flows of one kind at
+/// [`HIGH_CONCURRENCY`], for the summary.
+pub struct CpuCost {
+    pub kind: Kind,
+    /// Successful flows of the batch.
+    pub flows: u64,
+    /// User + system CPU seconds the server used during the batch.
+    pub server_seconds: f64,
+    pub errors: u64,
+    pub warm_up_errors: u64,
+}
+
+impl CpuCost {
+    /// Server CPU milliseconds per successful flow; NaN without any.
+    pub fn ms_per_flow(&self) -> f64 {
+        if self.flows == 0 {
+            return f64::NAN;
+        }
+        self.server_seconds * 1000.0 / self.flows as f64
+    }
 }
 
 /// The memory run, for the summary.
@@ -152,11 +179,60 @@ impl Load {
         })
     }
 
-    /// Section 5: `total_flows` flows at [`HIGH_CONCURRENCY`], sampling the
+    /// Section 5: for each kind of login, a warm-up, then [`CPU_FLOWS`]
+    /// flows at [`HIGH_CONCURRENCY`] and the server's CPU time over them
+    /// (`utime + stime` of `/proc/PID/stat`, every thread, read before and
+    /// after), per flow, and that next to `floor_ms`, the CPU time of the
+    /// two RS256 signatures each flow needs (access and ID token).
+    pub async fn cpu_per_flow(&self, floor_ms: f64) -> BenchResult<Vec<CpuCost>> {
+        let mut costs = Vec::new();
+        for kind in [Kind::Ciba, Kind::Code] {
+            costs.push(self.cpu_run(kind, floor_ms).await?);
+        }
+        Ok(costs)
+    }
+
+    async fn cpu_run(&self, kind: Kind, floor_ms: f64) -> BenchResult<CpuCost> {
+        let clients = &self.clients[..HIGH_CONCURRENCY];
+        let label = format!("{} c={HIGH_CONCURRENCY}", kind.name());
+        let warm = ErrorLog::new(format!("warm-up CPU {label}"));
+        self.run_timed(kind, clients, WARM_UP, &warm).await;
+        let errors = ErrorLog::new(format!("CPU {label}"));
+        let cpu = CpuMeter::start(self.pid)?;
+        let stats = self.run_counted(kind, CPU_FLOWS, &errors, || {}).await;
+        let cpu = cpu.stop(stats.elapsed)?;
+        warm.report();
+        errors.report();
+        let cost = CpuCost {
+            kind,
+            flows: stats.ok,
+            server_seconds: cpu.server_seconds,
+            errors: errors.count(),
+            warm_up_errors: warm.count(),
+        };
+        println!(
+            "  {label:<9} {} flows in {:.1} s ({:.0} flows/s, {} errors): server {:.2} s CPU ({:.0}% of one core), load generator {:.0}%",
+            stats.ok,
+            stats.elapsed.as_secs_f64(),
+            stats.rate(),
+            cost.errors,
+            cost.server_seconds,
+            cpu.server_share * 100.0,
+            cpu.own_share * 100.0,
+        );
+        println!(
+            "            {:.3} ms server CPU per flow = {:.2} × the floor",
+            cost.ms_per_flow(),
+            cost.ms_per_flow() / floor_ms,
+        );
+        Ok(cost)
+    }
+
+    /// Section 6: `total_flows` flows at [`HIGH_CONCURRENCY`], sampling the
     /// server's `VmRSS` every [`sample_every`] of them.
     pub async fn memory(&self, total_flows: u64) -> BenchResult<Memory> {
         let errors = ErrorLog::new("memory".to_owned());
-        let (stats, samples) = self.run_counted(total_flows, &errors).await;
+        let (stats, samples) = self.run_sampled(total_flows, &errors).await;
         errors.report();
         for (done, mib) in &samples {
             println!("  {done:>9} flows → {mib:6.1} MiB");
@@ -208,15 +284,13 @@ impl Load {
         .await
     }
 
-    /// `total` flows shared among one task per client; the task finishing
-    /// every [`sample_every`] of them samples the server's RSS. Returns the
+    /// `total` CIBA flows at [`HIGH_CONCURRENCY`]; the task finishing every
+    /// [`sample_every`] of them samples the server's RSS. Returns the
     /// samples in order.
-    async fn run_counted(&self, total: u64, errors: &Arc<ErrorLog>) -> (RunStats, Vec<(u64, f64)>) {
+    async fn run_sampled(&self, total: u64, errors: &Arc<ErrorLog>) -> (RunStats, Vec<(u64, f64)>) {
         let step = sample_every(total);
-        let next = Arc::new(AtomicU64::new(0));
         let done = Arc::new(AtomicU64::new(0));
         let samples = Arc::new(Mutex::new(Vec::new()));
-        let more = move || next.fetch_add(1, Ordering::Relaxed) < total;
         let (pid, sampled, sample_errors) = (self.pid, samples.clone(), errors.clone());
         let after_flow = move || {
             let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -227,13 +301,30 @@ impl Load {
                 }
             }
         };
-        let clients = &self.clients[..HIGH_CONCURRENCY];
         let stats = self
-            .run(Kind::Ciba, clients, errors, more, after_flow)
+            .run_counted(Kind::Ciba, total, errors, after_flow)
             .await;
         let mut samples = std::mem::take(&mut *lock(&samples));
         samples.sort_by_key(|s| s.0);
         (stats, samples)
+    }
+
+    /// `total` flows of `kind` shared among [`HIGH_CONCURRENCY`] tasks, one
+    /// per client, each calling `after_flow()` after each of its flows.
+    async fn run_counted<A>(
+        &self,
+        kind: Kind,
+        total: u64,
+        errors: &Arc<ErrorLog>,
+        after_flow: A,
+    ) -> RunStats
+    where
+        A: Fn() + Clone + Send + 'static,
+    {
+        let next = Arc::new(AtomicU64::new(0));
+        let more = move || next.fetch_add(1, Ordering::Relaxed) < total;
+        let clients = &self.clients[..HIGH_CONCURRENCY];
+        self.run(kind, clients, errors, more, after_flow).await
     }
 
     /// One task per client, each running flows back to back while `more()`

@@ -1,7 +1,7 @@
 //! The psc-mock process under test, seen from outside: spawning the real
-//! binary and waiting for its `ready:` line (section 2, start-up), what
-//! Linux's `/proc` says about its memory and CPU, and the size of the
-//! executable (section 6).
+//! binary and waiting for its `ready:` line (section 2, start-up; section
+//! 8, with generated professionals), what Linux's `/proc` says about its
+//! memory and CPU, and the size of the executable (section 7).
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -122,7 +122,7 @@ pub struct Generated {
     pub rss_mib: f64,
 }
 
-/// Section 7: a server that generates and loads `count` professionals.
+/// Section 8: a server that generates and loads `count` professionals.
 pub async fn measure_generated(count: usize) -> BenchResult<Generated> {
     let count_arg = count.to_string();
     let mut server = Server::start_with(&["--generated", &count_arg, "--seed", "1"]).await?;
@@ -139,7 +139,7 @@ pub async fn measure_generated(count: usize) -> BenchResult<Generated> {
     Ok(generated)
 }
 
-/// Section 6: the size of the server executable, in MiB.
+/// Section 7: the size of the server executable, in MiB.
 pub fn binary_size_mib() -> BenchResult<f64> {
     let size_mib = std::fs::metadata(SERVER_BIN)
         .map_err(|e| format!("{SERVER_BIN}: {e}"))?

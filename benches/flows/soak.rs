@@ -7,11 +7,11 @@
 //!
 //! | bad request | expected answer |
 //! |---|---|
-//! | token with a wrong secret | 401 `invalid_client` |
+//! | token with a wrong secret | 401 `unauthorized_client` (Keycloak's) |
 //! | bc-authorize without `login_hint` | 400 `invalid_request` |
 //! | bc-authorize for an unknown idNat | 400 `invalid_request` |
 //! | token with an unknown `auth_req_id` | 400 `invalid_grant` |
-//! | userinfo with a forged bearer token | 401 `invalid_token` |
+//! | userinfo with a forged bearer token | 401 `invalid_token` (in `WWW-Authenticate`) |
 //! | the client's credentials over another client's certificate | 401 `invalid_client` |
 //!
 //! It prints the server's `VmRSS` every twentieth of the requests (the
@@ -250,7 +250,7 @@ async fn bad(
     match which {
         0 => {
             steps
-                .refused("bad: wrong secret", 401, "invalid_client", |c| {
+                .refused("bad: wrong secret", 401, "unauthorized_client", |c| {
                     c.post(&target.token)
                         .basic_auth(CLIENT_ID, Some("not-the-secret"))
                         .form(&[("grant_type", CIBA_GRANT), ("auth_req_id", "x")])
