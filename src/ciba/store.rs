@@ -4,7 +4,11 @@
 //! and a redeemed request is removed in the same step, so concurrent polls
 //! of one `auth_req_id` get tokens once. Finished requests (denied,
 //! expired) are kept `keep_finished` past their expiry so that polls still
-//! see the outcome, then purged; the store never holds more than `cap`.
+//! see the outcome, then purged. The store never holds more than `cap`: a
+//! slot is reserved (an atomic count) before a request is inserted, and a
+//! full store first purges, then drops every finished request (denied,
+//! expired, redeemed) however recent, before it refuses a new one: only
+//! requests still pending or approved hold a client's slots.
 //!
 //! Requests that leave the store (redeemed at a poll, or purged denied or
 //! expired) are remembered in a short history, the last [`HISTORY_LEN`],
@@ -12,6 +16,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use dashmap::DashMap;
@@ -90,6 +95,8 @@ pub enum PollOutcome {
 #[derive(Debug)]
 pub struct CibaStore {
     requests: DashMap<String, CibaRequest>,
+    /// Slots held: requests stored, plus those being inserted.
+    held: AtomicUsize,
     cap: usize,
     keep_finished: Duration,
     /// The last [`HISTORY_LEN`] finished requests, oldest first.
@@ -100,6 +107,7 @@ impl CibaStore {
     pub fn new(cap: usize, keep_finished: Duration) -> Self {
         Self {
             requests: DashMap::new(),
+            held: AtomicUsize::new(0),
             cap,
             keep_finished,
             history: Mutex::new(VecDeque::with_capacity(HISTORY_LEN)),
@@ -115,10 +123,13 @@ impl CibaStore {
         approval: Approval,
         now: SystemTime,
     ) -> Result<CibaRequest, StoreError> {
-        if self.requests.len() >= self.cap {
+        if !self.reserve() {
             self.purge(now);
-            if self.requests.len() >= self.cap {
-                return Err(StoreError::Full { cap: self.cap });
+            if !self.reserve() {
+                self.drop_finished(now);
+                if !self.reserve() {
+                    return Err(StoreError::Full { cap: self.cap });
+                }
             }
         }
         let mut request = CibaRequest::new(random_id(), params, now);
@@ -126,9 +137,33 @@ impl CibaStore {
             request.schedule(action, due);
         }
         request.approval = approval;
-        self.requests
-            .insert(request.auth_req_id.clone(), request.clone());
+        if self
+            .requests
+            .insert(request.auth_req_id.clone(), request.clone())
+            .is_some()
+        {
+            // 256 random bits met an existing id: the slot was not needed.
+            self.release(1);
+        }
         Ok(request)
+    }
+
+    /// Takes a slot if one is free.
+    fn reserve(&self) -> bool {
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                (held < self.cap).then_some(held + 1)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `count` slots of removed requests.
+    fn release(&self, count: usize) {
+        let _ = self
+            .held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                Some(held.saturating_sub(count))
+            });
     }
 
     /// A token-endpoint poll, atomic per `auth_req_id`.
@@ -147,6 +182,7 @@ impl CibaStore {
             }
         });
         if let PollOutcome::Redeemed(request) = &outcome {
+            self.release(1);
             self.remember([Finished::of(request, Ending::Redeemed, now)]);
         }
         outcome
@@ -176,7 +212,11 @@ impl CibaStore {
     /// Removes a request its client never heard of (the authentication
     /// channel refused it): no history, as if it had not been.
     pub fn withdraw(&self, auth_req_id: &str) -> bool {
-        self.requests.remove(auth_req_id).is_some()
+        let removed = self.requests.remove(auth_req_id).is_some();
+        if removed {
+            self.release(1);
+        }
+        removed
     }
 
     pub fn contains(&self, auth_req_id: &str) -> bool {
@@ -198,11 +238,28 @@ impl CibaStore {
     /// remembers them as denied or expired.
     pub fn purge(&self, now: SystemTime) -> usize {
         let keep = self.keep_finished;
+        self.remove_where(now, |r, redeemed| {
+            redeemed || now >= later(r.expires_at, keep)
+        })
+    }
+
+    /// A full store: drops every finished request (denied, expired,
+    /// redeemed) now, however recently it finished; polls of them then get
+    /// `invalid_grant` instead of their outcome.
+    fn drop_finished(&self, now: SystemTime) -> usize {
+        self.remove_where(now, |r, redeemed| {
+            redeemed || matches!(r.status(now), Status::Denied | Status::Expired)
+        })
+    }
+
+    /// Removes the requests `gone` says, remembering the denied and expired
+    /// ones, and gives their slots back.
+    fn remove_where(&self, now: SystemTime, gone: impl Fn(&CibaRequest, bool) -> bool) -> usize {
         let mut purged = Vec::new();
         let mut removed = 0;
         self.requests.retain(|_, r| {
             let redeemed = r.status(now) == Status::Redeemed;
-            if !redeemed && now < later(r.expires_at, keep) {
+            if !gone(r, redeemed) {
                 return true;
             }
             // A redeemed request was remembered by its poll.
@@ -220,6 +277,7 @@ impl CibaStore {
         });
         purged.sort_by_key(|f| f.finished_at);
         self.remember(purged);
+        self.release(removed);
         removed
     }
 
@@ -267,7 +325,9 @@ impl CibaStore {
 
     /// Forgets every request and the history.
     pub fn clear(&self) {
+        let before = self.requests.len();
         self.requests.clear();
+        self.release(before);
         self.history
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -305,6 +365,57 @@ mod tests {
 
     fn t0() -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    #[test]
+    fn the_cap_is_exact_under_concurrent_creations() {
+        let store = std::sync::Arc::new(CibaStore::new(50, Duration::from_secs(10)));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    (0..100)
+                        .filter(|_| {
+                            store
+                                .create(params(), None, Approval::default(), t0())
+                                .is_ok()
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        let created: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(created, 50);
+        assert_eq!(store.len(), 50);
+    }
+
+    #[test]
+    fn a_full_store_drops_finished_requests_before_refusing() {
+        let store = CibaStore::new(3, Duration::from_secs(300));
+        let denied = store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
+        store
+            .decide(&denied.auth_req_id, Action::Deny, None, t0())
+            .unwrap();
+        let pending = store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
+        store
+            .create(params(), None, Approval::default(), t0())
+            .unwrap();
+        // Full: the denied request goes (it would otherwise stay 7 min).
+        let fresh = store.create(params(), None, Approval::default(), t0());
+        assert!(fresh.is_ok(), "{fresh:?}");
+        assert!(!store.contains(&denied.auth_req_id));
+        assert!(store.contains(&pending.auth_req_id));
+        // Only live requests left: refused.
+        assert_eq!(
+            store
+                .create(params(), None, Approval::default(), t0())
+                .unwrap_err(),
+            StoreError::Full { cap: 3 }
+        );
     }
 
     #[test]
