@@ -25,14 +25,18 @@
 //!
 //! Checked on every answer: no panic, no 500 (503 only as the store's
 //! `temporarily_unavailable`), and every refusal is a JSON OAuth error
-//! (`error`, `error_description`) or one of the HTML pages of the login.
+//! (`error`, `error_description`), a bearer-token refusal as Keycloak's
+//! userinfo answers it (an empty body, the challenge in `WWW-Authenticate`)
+//! or one of the HTML pages of the login.
 #![no_main]
 
 use std::time::{Duration, SystemTime};
 
 use actix_web::body::{MessageBody, to_bytes};
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
+use actix_web::http::header::{
+    CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, WWW_AUTHENTICATE,
+};
 use actix_web::http::{Method, StatusCode, Uri};
 use actix_web::rt::System;
 use actix_web::{App, test, web};
@@ -53,6 +57,7 @@ struct Answer {
     status: StatusCode,
     content_type: String,
     location: String,
+    challenge: String,
     body: Vec<u8>,
 }
 
@@ -81,8 +86,12 @@ where
                     .unwrap_or_default()
                     .to_owned()
             };
-            let (status, content_type, location) =
-                (res.status(), header(CONTENT_TYPE), header(LOCATION));
+            let (status, content_type, location, challenge) = (
+                res.status(),
+                header(CONTENT_TYPE),
+                header(LOCATION),
+                header(WWW_AUTHENTICATE),
+            );
             let body = to_bytes(res.into_body())
                 .await
                 .map_or_else(|_| Vec::new(), |b| b.to_vec());
@@ -90,6 +99,7 @@ where
                 status,
                 content_type,
                 location,
+                challenge,
                 body,
             }
         })
@@ -288,6 +298,17 @@ fn check(path: &str, answer: &Answer) {
     }
     if status.is_client_error() || status.is_server_error() {
         if answer.content_type.starts_with("text/html") {
+            return;
+        }
+        if answer.body.is_empty() && answer.challenge.starts_with("Bearer ") {
+            // RFC 6750 §3: the error, when there is one, is in the
+            // challenge, a header that nothing of the request can break.
+            assert!(
+                answer.challenge.is_ascii() && !answer.challenge.contains(['\r', '\n']),
+                "{}: {:?}",
+                what(),
+                answer.challenge
+            );
             return;
         }
         assert!(
