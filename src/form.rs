@@ -4,12 +4,17 @@
 //! and a parameter must not appear twice. The body must be
 //! `application/x-www-form-urlencoded` and no larger than the configured
 //! limit. Every refusal is an [`OAuthError`], never actix's plain-text 400.
+//!
+//! A form is parsed once per request: the middleware around the protocol
+//! endpoints (`oidc::observe`) reads and parses it, records it in the
+//! journal and leaves the outcome in the request's extensions
+//! ([`ParsedForm`]), where the extractor takes it.
 
 use std::collections::HashMap;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 
@@ -34,6 +39,11 @@ impl Form {
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name)
             .ok_or_else(|| OAuthError::invalid_request(format!("Missing parameter: {name}")))
+    }
+
+    /// Every parameter, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
@@ -62,11 +72,18 @@ impl Form {
     }
 }
 
+/// The form of a request, parsed by the middleware before the handler.
+#[derive(Debug, Clone)]
+pub struct ParsedForm(pub Result<Form, OAuthError>);
+
 impl FromRequest for Form {
     type Error = OAuthError;
     type Future = LocalBoxFuture<'static, Result<Self, OAuthError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if let Some(ParsedForm(parsed)) = req.extensions_mut().remove::<ParsedForm>() {
+            return Box::pin(std::future::ready(parsed));
+        }
         let limit = body_limit(req);
         let checked = check_headers(req, limit);
         let payload = payload.take();
@@ -102,19 +119,30 @@ fn too_large(limit: usize) -> OAuthError {
     OAuthError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
 }
 
+/// Whether the request declares a form body.
+pub fn is_form(headers: &header::HeaderMap) -> bool {
+    essence(headers).as_deref() == Some("application/x-www-form-urlencoded")
+}
+
+/// The media type of `Content-Type`, lower case, without parameters.
+fn essence(headers: &header::HeaderMap) -> Option<String> {
+    headers.get(header::CONTENT_TYPE).map(|v| {
+        v.to_str()
+            .unwrap_or("(not text)")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
 fn check_headers(req: &HttpRequest, limit: usize) -> Result<(), OAuthError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("(not text)"));
-    let essence = content_type.map(|ct| {
-        ct.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
-    if essence.as_deref() != Some("application/x-www-form-urlencoded") {
+    if !is_form(req.headers()) {
         return Err(OAuthError::invalid_request(format!(
             "Content-Type must be application/x-www-form-urlencoded, got {}",
             content_type.map_or_else(|| "none".to_owned(), |ct| format!("{ct:?}"))

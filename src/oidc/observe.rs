@@ -1,7 +1,8 @@
 //! The middleware around the OIDC endpoints: it reads the request's
-//! parameters (buffering the form body, then handing it on unchanged),
-//! injects the fault that matches if any, and records the request and its
-//! answer in the journal.
+//! parameters (a form body is read and parsed here, once, strictly, and
+//! handed to the handler's `Form` extractor through the request's
+//! extensions), injects the fault that matches if any, and records the
+//! request and its answer in the journal.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
@@ -9,7 +10,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::clock::Stopwatch;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
@@ -18,7 +19,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use crate::endpoint::Endpoint;
 use crate::error::OAuthError;
 use crate::faults::{Applied, Fault, FaultKind};
-use crate::form::{body_limit, read_limited};
+use crate::form::{Form, ParsedForm, body_limit, is_form, read_limited};
 use crate::journal::{Entry, MASK, MASKED, MAX_PARAMS, MAX_VALUE, bounded, cut};
 use crate::scenarios::Facts;
 use crate::state::AppState;
@@ -62,17 +63,24 @@ pub async fn observe(
     let endpoint = Endpoint::of_path(req.path()).unwrap_or(Endpoint::Any);
     let limit = body_limit(req.request());
 
-    let body = if req.method() == Method::POST {
-        read_limited(req.take_payload(), limit).await
+    // A form is read and parsed here, once; other bodies (the channel's
+    // JSON callback) are left to their handler.
+    let read = if req.method() == Method::POST && is_form(req.headers()) {
+        read_limited(req.take_payload(), limit)
+            .await
+            .map(|body| Some(Form::parse(&body)))
     } else {
-        Ok(Bytes::new())
+        Ok(None)
     };
-    let seen = seen(&req, body.as_ref().map_or(&[][..], |b| &b[..]));
+    let form = read.as_ref().ok().and_then(Option::as_ref);
+    let seen = seen(&req, form.and_then(|f| f.as_ref().ok()));
     let mut fault = None;
-    let outcome = match body {
+    let outcome = match read {
         Err(refusal) => Err(HttpResponse::from_error(refusal)),
-        Ok(body) => {
-            req.set_payload(bytes_payload(body));
+        Ok(parsed) => {
+            if let Some(parsed) = parsed {
+                req.extensions_mut().insert(ParsedForm(parsed));
+            }
             fault = pick_fault(&state, endpoint, &seen);
             inject(&mut req, fault.as_ref()).await
         }
@@ -131,29 +139,14 @@ pub async fn observe(
     Ok(res)
 }
 
-/// A payload that yields `body` again, for the handler's extractors.
-fn bytes_payload(body: Bytes) -> Payload {
-    type Boxed = std::pin::Pin<
-        Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
-    >;
-    let stream = futures_util::stream::once(async move { Ok(body) });
-    Payload::from(Box::pin(stream) as Boxed)
-}
-
-fn seen(req: &ServiceRequest, body: &[u8]) -> Seen {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+/// What the journal and the fault matcher see: the query's parameters
+/// and the parsed form's (none if the form was refused).
+fn seen(req: &ServiceRequest, form: Option<&Form>) -> Seen {
     let mut params: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()
         .collect();
-    if is_form {
-        params.extend(form_urlencoded::parse(body).into_owned());
+    if let Some(form) = form {
+        params.extend(form.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
     }
     let header = req
         .headers()

@@ -77,16 +77,17 @@ pub async fn handle(
     let body = professional.userinfo(ScopeSet::from_scope(&claims.scope), claims.auth_mode);
     // Claims a scenario added to the session's tokens are added here too.
     let body = match &session.claims {
-        None => serde_json::to_value(body),
-        Some(extra) => serde_json::to_value(body).map(|mut value| {
+        None => serde_json::to_vec(&body),
+        Some(extra) => serde_json::to_value(body).and_then(|mut value| {
             if let Some(map) = value.as_object_mut() {
                 map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
-            value
+            serde_json::to_vec(&value)
         }),
     }
     .map_err(|e| OAuthError::ServerError(format!("userinfo could not be serialized: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(body))
+        .content_type("application/json")
+        .body(body))
 }
