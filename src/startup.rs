@@ -250,6 +250,15 @@ impl Application {
     /// Runs until stopped (a signal, or [`ServerHandle::stop`]), purging
     /// finished CIBA requests in the background.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        // What start-up leaves undone (ARCHITECTURE.md, cross-cutting
+        // concerns), done now on a thread of its own: aws-lc's random
+        // generator set up (≈ 30 ms, then every TLS handshake uses it) and
+        // the JWKS with its keys' certificates.
+        let warm = self.state.clone();
+        std::thread::spawn(move || {
+            let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
+            let _ = warm.tokens.keys.jwks_json();
+        });
         let state = self.state.clone();
         let purge = async move {
             let mut tick = tokio::time::interval(PURGE_EVERY);

@@ -38,7 +38,7 @@ pub fn print(app: &Application) {
         crate::keys::KeyOrigin::Generated => "generated at start",
         crate::keys::KeyOrigin::File | crate::keys::KeyOrigin::Imported => "from pki.signing_key",
     };
-    let published = app.state().tokens.keys.list().len();
+    let published = app.state().tokens.keys.count();
     let others = match published {
         1 => String::new(),
         n => format!(", {} passive", n - 1),

@@ -28,14 +28,13 @@ impl std::fmt::Debug for RefreshKey {
 }
 
 impl RefreshKey {
-    /// A new random key (aws-lc's generator, or UUIDs' should it fail, so
-    /// that start-up never depends on it).
+    /// A new random key, from the operating system's generator (through
+    /// UUIDs: `getrandom`), so that start-up does not set up aws-lc's own
+    /// generator (≈ 30 ms; ARCHITECTURE.md, cross-cutting concerns).
     pub fn generate() -> Self {
         let mut secret = [0u8; 64];
-        if aws_lc_rs::rand::fill(&mut secret).is_err() {
-            for chunk in secret.chunks_mut(16) {
-                chunk.copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-            }
+        for chunk in secret.chunks_mut(16) {
+            chunk.copy_from_slice(uuid::Uuid::new_v4().as_bytes());
         }
         Self::from_secret(&secret, &uuid::Uuid::new_v4().to_string())
     }

@@ -8,7 +8,7 @@
 //! ring (an `Arc`) under a read lock held for a pointer copy; a change
 //! builds a new ring and swaps it in.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use jsonwebtoken::jwk::JwkSet;
 use serde::Serialize;
@@ -60,20 +60,28 @@ pub struct KeyView {
 pub struct KeyRing {
     keys: Vec<Arc<SigningKey>>,
     active: usize,
-    jwks_json: Arc<[u8]>,
+    /// The JWKS, made when first asked for (its keys' certificates with it).
+    jwks_json: OnceLock<Arc<[u8]>>,
 }
 
 impl KeyRing {
     fn new(keys: Vec<Arc<SigningKey>>, active: usize) -> Self {
-        let set = JwkSet {
-            keys: keys.iter().map(|k| k.jwk().clone()).collect(),
-        };
-        let jwks_json = serde_json::to_vec(&set).unwrap_or_default().into();
         Self {
             keys,
             active,
-            jwks_json,
+            jwks_json: OnceLock::new(),
         }
+    }
+
+    fn jwks_json(&self) -> Arc<[u8]> {
+        self.jwks_json
+            .get_or_init(|| {
+                let set = JwkSet {
+                    keys: self.keys.iter().map(|k| k.jwk().clone()).collect(),
+                };
+                serde_json::to_vec(&set).unwrap_or_default().into()
+            })
+            .clone()
     }
 
     /// The key that signs.
@@ -158,12 +166,17 @@ impl Keys {
 
     /// `{"keys":[…]}` as served at the JWKS endpoint.
     pub fn jwks_json(&self) -> Arc<[u8]> {
-        self.ring().jwks_json.clone()
+        self.ring().jwks_json()
     }
 
     /// The keys, the active one marked.
     pub fn list(&self) -> Vec<KeyView> {
         self.ring().views()
+    }
+
+    /// How many keys are published.
+    pub fn count(&self) -> usize {
+        self.ring().keys.len()
     }
 
     /// Checks a token's signature with the published key of its `kid`, and

@@ -10,6 +10,8 @@
 //! what it does well: building the JWK, its RFC 7638 thumbprint (the
 //! default `kid`), and verifying.
 
+use std::sync::OnceLock;
+
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
@@ -71,7 +73,17 @@ pub struct SigningKey {
     header_b64: String,
     decoding: DecodingKey,
     validation: Validation,
-    jwk: Jwk,
+    /// The JWK without its certificate (`kid`, `n`, `e`, `use`, `alg`).
+    bare_jwk: Jwk,
+    /// The configured certificate chain; `None`: self-signed, made when
+    /// first published.
+    chain: Option<Vec<CertificateDer<'static>>>,
+    /// The CN of the self-signed certificate.
+    realm: String,
+    /// The JWK as published, with `x5c`, `x5t`, `x5t#S256`: made on first
+    /// use, so that start-up signs nothing (signing a certificate is the
+    /// first use of aws-lc's random generator, whose set-up costs ≈ 30 ms).
+    jwk: OnceLock<Jwk>,
     origin: KeyOrigin,
 }
 
@@ -135,23 +147,13 @@ impl SigningKey {
                 .map_err(|e| KeyError::Load(e.to_string()))?,
         };
         let rng = SystemRandom::new();
-        let chain = match spec.chain_pem {
-            Some(chain) => chain_of(chain, &pair)?,
-            None => vec![cert::self_signed(&pair, &rng, spec.realm)?],
-        };
-        // As Keycloak publishes an RSA key: `x5c` (base64 DER, RFC 7517
-        // §4.7), and the SHA-1 and SHA-256 thumbprints of its first
-        // certificate (base64url).
+        let chain = spec
+            .chain_pem
+            .map(|chain| chain_of(chain, &pair))
+            .transpose()?;
         jwk.common.key_id = Some(kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
-        jwk.common.x509_sha1_fingerprint = Some(digest_b64(
-            &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            &chain[0],
-        ));
-        jwk.common.x509_sha256_fingerprint =
-            Some(digest_b64(&aws_lc_rs::digest::SHA256, &chain[0]));
-        jwk.common.x509_chain = Some(chain.iter().map(|c| STANDARD.encode(c)).collect());
         let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Load(e.to_string()))?;
 
         // Expiry and audience are checked by the caller against the server's
@@ -168,7 +170,10 @@ impl SigningKey {
             header_b64: String::new(),
             decoding,
             validation,
-            jwk,
+            bare_jwk: jwk,
+            chain,
+            realm: spec.realm.to_owned(),
+            jwk: OnceLock::new(),
             origin: spec.origin,
         };
         key.set_header_kid(&kid);
@@ -197,9 +202,34 @@ impl SigningKey {
         self.origin
     }
 
-    /// The public key as the JWKS lists it.
+    /// The public key as the JWKS lists it, as Keycloak publishes an RSA
+    /// key: `x5c` (base64 DER, RFC 7517 §4.7), and the SHA-1 and SHA-256
+    /// thumbprints of its first certificate (base64url). Made on first use.
     pub fn jwk(&self) -> &Jwk {
-        &self.jwk
+        self.jwk.get_or_init(|| {
+            let chain = match &self.chain {
+                Some(chain) => Ok(chain.clone()),
+                None => cert::self_signed(&self.pair, &self.rng, &self.realm).map(|c| vec![c]),
+            };
+            let mut jwk = self.bare_jwk.clone();
+            match chain {
+                Ok(chain) if !chain.is_empty() => {
+                    jwk.common.x509_sha1_fingerprint = Some(digest_b64(
+                        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                        &chain[0],
+                    ));
+                    jwk.common.x509_sha256_fingerprint =
+                        Some(digest_b64(&aws_lc_rs::digest::SHA256, &chain[0]));
+                    jwk.common.x509_chain =
+                        Some(chain.iter().map(|c| STANDARD.encode(c)).collect());
+                }
+                // A key whose certificate cannot be made is still published
+                // (`n`, `e`), without `x5c`.
+                Ok(_) => {}
+                Err(e) => tracing::error!(kid = %self.kid, "no certificate for the key: {e}"),
+            }
+            jwk
+        })
     }
 
     /// The public key as base64 DER SubjectPublicKeyInfo, the form of
@@ -214,7 +244,7 @@ impl SigningKey {
 
     /// `x5t#S256` of its certificate.
     pub fn certificate_thumbprint(&self) -> &str {
-        self.jwk
+        self.jwk()
             .common
             .x509_sha256_fingerprint
             .as_deref()
