@@ -38,6 +38,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{Rng, SeedableRng};
 
 use super::communes::{COMMUNES, Commune, STREETS, Street};
+use super::ids::luhn_digit;
 use super::names::{FEMALE, MALE, plain_upper};
 use super::{Activity, AuthMode, Exercice, Professional};
 
@@ -79,26 +80,6 @@ fn rpps(index: usize) -> String {
     let mut rpps = format!("997{:07}", 1_000_000 + index);
     rpps.push(luhn_digit(&rpps));
     rpps
-}
-
-/// The digit that makes `body` + digit pass the Luhn check.
-fn luhn_digit(body: &str) -> char {
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            // Once the check digit is appended, these are the doubled ones.
-            if i % 2 == 0 {
-                let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                d
-            }
-        })
-        .sum();
-    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
 }
 
 /// One profession and how its members practise.

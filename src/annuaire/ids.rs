@@ -3,28 +3,38 @@
 //! RPPS, FINESS, SIREN and SIRET numbers all end with a Luhn check digit
 //! over the whole number; only the lengths differ.
 
-/// The Luhn check used by RPPS, FINESS, SIREN and SIRET numbers: from the
-/// right, every second digit is doubled (minus 9 when above 9) and the sum of
-/// all digits must be a multiple of 10. False for an empty or non-digit string.
-pub fn luhn_valid(digits: &str) -> bool {
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = digits
+/// The Luhn sum of `digits`, doubling every second digit from the right
+/// starting with the rightmost when `double_last` (each doubled digit above
+/// 9 minus 9); `None` for a non-digit.
+fn luhn_sum(digits: &str, double_last: bool) -> Option<u32> {
+    digits
         .bytes()
         .rev()
         .enumerate()
         .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
+            let d = u32::from(b.checked_sub(b'0').filter(|d| *d <= 9)?);
+            if (i % 2 == 0) == double_last {
                 let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
+                Some(if doubled > 9 { doubled - 9 } else { doubled })
             } else {
-                d
+                Some(d)
             }
         })
-        .sum();
-    sum.is_multiple_of(10)
+        .sum()
+}
+
+/// The Luhn check used by RPPS, FINESS, SIREN and SIRET numbers: from the
+/// right, every second digit is doubled (minus 9 when above 9) and the sum of
+/// all digits must be a multiple of 10. False for an empty or non-digit string.
+pub fn luhn_valid(digits: &str) -> bool {
+    !digits.is_empty() && luhn_sum(digits, false).is_some_and(|sum| sum.is_multiple_of(10))
+}
+
+/// The digit that makes `body` followed by it pass the Luhn check (`'0'`
+/// for a body that is not all digits, which callers never give).
+pub fn luhn_digit(body: &str) -> char {
+    let sum = luhn_sum(body, true).unwrap_or(0);
+    char::from(b'0' + u8::try_from((10 - sum % 10) % 10).unwrap_or(0))
 }
 
 /// A FINESS number (établissement géographique or juridique): 9 digits, the
@@ -68,6 +78,21 @@ pub fn rpps_of(id_nat: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_check_digit_makes_every_body_luhn_valid() {
+        for body in ["9970024566", "13001846", "0", "12345678901234", "99999"] {
+            let mut id = body.to_owned();
+            id.push(luhn_digit(body));
+            assert!(luhn_valid(&id), "{id}");
+            // Any other last digit fails.
+            let wrong = (id.as_bytes()[id.len() - 1] - b'0' + 1) % 10;
+            id.pop();
+            id.push(char::from(b'0' + wrong));
+            assert!(!luhn_valid(&id), "{id}");
+        }
+        assert_eq!(luhn_digit("9970024566"), '7');
+    }
 
     #[test]
     fn luhn_accepts_the_public_test_ids_and_rejects_a_typo() {
