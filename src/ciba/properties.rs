@@ -20,6 +20,8 @@ use crate::clock::later;
 
 const EXPIRES_IN: Duration = Duration::from_secs(120);
 const KEEP: Duration = Duration::from_secs(10);
+/// Polls and answers go to one of the last `REQUESTS` requests created, so
+/// that every request is reached, not only the first few.
 const REQUESTS: usize = 4;
 
 #[derive(Debug, Clone)]
@@ -141,6 +143,12 @@ fn outcome(poll: PollOutcome) -> Expected {
     }
 }
 
+/// The `back`-th most recent id (0: the newest), if any was created.
+fn recent(ids: &[String], back: usize) -> Option<String> {
+    let back = back % ids.len().max(1);
+    ids.len().checked_sub(back + 1).and_then(|i| ids.get(i)).cloned()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -167,7 +175,7 @@ proptest! {
                     ids.push(request.auth_req_id);
                 }
                 Op::Poll { request, other_client } => {
-                    let Some(id) = ids.get(request % ids.len().max(1)).cloned() else { continue };
+                    let Some(id) = recent(&ids, request) else { continue };
                     let client = if other_client { "intruder" } else { "app" };
                     let got = outcome(store.poll(&id, client, now));
                     let model = models.get_mut(&id).unwrap();
@@ -178,7 +186,7 @@ proptest! {
                     }
                 }
                 Op::Decide { request, action } => {
-                    let Some(id) = ids.get(request % ids.len().max(1)).cloned() else { continue };
+                    let Some(id) = recent(&ids, request) else { continue };
                     let model = models.get_mut(&id).unwrap();
                     let accepted = store.decide(&id, action, None, now).is_ok();
                     let answerable = !model.gone && model.pending(now);

@@ -162,7 +162,7 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits() {
     let http = client(Who::Nobody);
     let created = http
         .post(format!("{base}/mock/faults"))
-        .json(&json!({"endpoint": "jwks", "fault": {"type": "latency", "ms": 1500}}))
+        .json(&json!({"endpoint": "jwks", "fault": {"type": "latency", "ms": 1500}, "count": 1}))
         .send()
         .await
         .unwrap();
@@ -173,7 +173,28 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits() {
         let url = format!("{issuer}/protocol/openid-connect/certs");
         async move { http.get(url).send().await.map(|r| r.status().as_u16()) }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Ready when the request is held: its fault, good for one request, is
+    // used up (it goes when picked, before the delay).
+    let faults = format!("{base}/mock/faults");
+    let held = async {
+        loop {
+            let list: serde_json::Value = http
+                .get(&faults)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if list.as_array().is_some_and(Vec::is_empty) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), held)
+        .await
+        .expect("the request reaches the server");
     let pid = server.id().expect("a running server").to_string();
     let signalled = std::process::Command::new("kill")
         .args(["-TERM", &pid])
