@@ -146,7 +146,10 @@ fn outcome(poll: PollOutcome) -> Expected {
 /// The `back`-th most recent id (0: the newest), if any was created.
 fn recent(ids: &[String], back: usize) -> Option<String> {
     let back = back % ids.len().max(1);
-    ids.len().checked_sub(back + 1).and_then(|i| ids.get(i)).cloned()
+    ids.len()
+        .checked_sub(back + 1)
+        .and_then(|i| ids.get(i))
+        .cloned()
 }
 
 proptest! {

@@ -10,9 +10,9 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 
-use super::ControlError;
+use super::Unauthorized;
 
 /// The control token, as app data; empty means open.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +47,7 @@ pub async fn guard(
     } else {
         "the control API requires Authorization: Bearer <token> (the server was started with a control token)"
     };
-    let answer = HttpResponse::from_error(ControlError::Unauthorized(why.into()));
-    Ok(req.into_response(answer))
+    Ok(req.into_response(Unauthorized::new(why).into_response()))
 }
 
 /// The token sent in `Authorization: Bearer`, as `?access_token=`, or as

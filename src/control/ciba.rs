@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ControlError, ErrorSchema};
+use super::{ControlError, ErrorBody, Unauthorized};
 use crate::annuaire::AuthMode;
 use crate::ciba::{Action, CibaRequest, Ending, Finished, Status, StoreError};
 use crate::clock::unix_seconds;
@@ -100,8 +100,8 @@ pub struct Filter {
     params(Filter),
     responses(
         (status = 200, description = "CIBA requests in the store, oldest first", body = Vec<RequestView>),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized
     )
 )]
 pub async fn list(
@@ -147,9 +147,9 @@ pub async fn list(
     params(("auth_req_id" = String, Path, description = "The auth_req_id")),
     responses(
         (status = 200, description = "The request", body = RequestView),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn get(
@@ -186,10 +186,10 @@ pub struct ApproveBody {
     request_body = Option<ApproveBody>,
     responses(
         (status = 200, description = "The request, answered", body = RequestView),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema),
-        (status = 409, description = "Conflict with the current state", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflict with the current state", body = ErrorBody)
     )
 )]
 pub async fn decide(
@@ -285,10 +285,10 @@ pub struct Actionize {
     params(Actionize),
     responses(
         (status = 200, description = "The request, answered", body = RequestView),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema),
-        (status = 409, description = "Conflict with the current state", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflict with the current state", body = ErrorBody)
     )
 )]
 pub async fn actionize(
@@ -345,7 +345,7 @@ struct FinishedView {
     operation_id = "ciba_recent",
     responses(
         (status = 200, description = "Answered requests, newest first", body = Vec<FinishedView>),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn recent(state: web::Data<AppState>) -> HttpResponse {

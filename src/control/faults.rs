@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
-use super::{ControlError, ErrorSchema, body};
+use super::{ControlError, ErrorBody, Unauthorized, body};
 use crate::faults::{Fault, FaultError};
 use crate::state::AppState;
 
@@ -25,7 +25,7 @@ impl From<FaultError> for ControlError {
     operation_id = "faults_list",
     responses(
         (status = 200, description = "The faults in force, oldest first", body = Vec<Fault>),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn list(state: web::Data<AppState>) -> HttpResponse {
@@ -41,10 +41,10 @@ pub async fn list(state: web::Data<AppState>) -> HttpResponse {
     request_body = Fault,
     responses(
         (status = 201, description = "The fault, with its id", body = Fault),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 409, description = "Conflict with the current state", body = ErrorSchema),
-        (status = 503, description = "A store is full", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 409, description = "Conflict with the current state", body = ErrorBody),
+        (status = 503, description = "A store is full", body = ErrorBody)
     )
 )]
 pub async fn create(
@@ -65,9 +65,9 @@ pub async fn create(
     params(("id" = String, Path, description = "The fault id")),
     responses(
         (status = 200, description = "The fault", body = Fault),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn get(
@@ -89,9 +89,9 @@ pub async fn get(
     params(("id" = String, Path, description = "The fault id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn delete(
@@ -112,7 +112,7 @@ pub async fn delete(
     operation_id = "faults_delete_all",
     responses(
         (status = 204, description = "Every fault removed"),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn delete_all(state: web::Data<AppState>) -> HttpResponse {

@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ControlError, ErrorSchema};
+use super::{ControlError, ErrorBody, Unauthorized};
 use crate::annuaire::{AddError, AuthMode, Professional};
 use crate::state::AppState;
 
@@ -101,8 +101,8 @@ impl<'a> Summary<'a> {
     params(Filter),
     responses(
         (status = 200, description = "Professionals, by idNat", body = Vec<Object>, headers(("X-Total-Count" = u64, description = "How many match, before offset and limit"))),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized
     )
 )]
 pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> HttpResponse {
@@ -129,9 +129,9 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Htt
     params(("id_nat" = String, Path, description = "The idNat")),
     responses(
         (status = 200, description = "The professional", body = Object),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn get(
@@ -151,10 +151,10 @@ pub async fn get(
     request_body = Object,
     responses(
         (status = 201, description = "The professional, completed", body = Object),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 409, description = "Conflict with the current state", body = ErrorSchema),
-        (status = 503, description = "A store is full", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 409, description = "Conflict with the current state", body = ErrorBody),
+        (status = 503, description = "A store is full", body = ErrorBody)
     )
 )]
 pub async fn add(
@@ -179,9 +179,9 @@ pub async fn add(
     params(("id_nat" = String, Path, description = "The idNat")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn remove(

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::ErrorSchema;
+use super::{ErrorBody, Unauthorized};
 use crate::journal::{Entry, Filter};
 use crate::state::AppState;
 
@@ -17,8 +17,8 @@ use crate::state::AppState;
     params(Filter),
     responses(
         (status = 200, description = "Matching entries, oldest first", body = Vec<Entry>, headers(("X-Journal-Capacity" = u64, description = "Entries the journal keeps"))),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized
     )
 )]
 pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> HttpResponse {
@@ -35,7 +35,7 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Htt
     operation_id = "journal_clear",
     responses(
         (status = 204, description = "The journal is empty"),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn clear(state: web::Data<AppState>) -> HttpResponse {

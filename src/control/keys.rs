@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{ControlError, ErrorSchema, body};
+use super::{ControlError, ErrorBody, Unauthorized, body};
 use crate::keys::{KeyOrigin, KeySpec, KeyView, RingError, SigningKey};
 use crate::state::AppState;
 
@@ -44,7 +44,7 @@ pub struct NewKey {
     operation_id = "keys_list",
     responses(
         (status = 200, description = "The published keys, the active one marked", body = Vec<KeyView>),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn list(state: web::Data<AppState>) -> HttpResponse {
@@ -60,10 +60,10 @@ pub async fn list(state: web::Data<AppState>) -> HttpResponse {
     request_body(content = Option<NewKey>, description = "Empty or {}: a generated key"),
     responses(
         (status = 201, description = "The key, published", body = KeyView),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 409, description = "Conflict with the current state", body = ErrorSchema),
-        (status = 503, description = "A store is full", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 409, description = "Conflict with the current state", body = ErrorBody),
+        (status = 503, description = "A store is full", body = ErrorBody)
     )
 )]
 pub async fn add(
@@ -115,8 +115,8 @@ pub async fn add(
     params(("kid" = String, Path, description = "The key's kid")),
     responses(
         (status = 200, description = "The key, now signing every new token", body = KeyView),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn activate(
@@ -138,9 +138,9 @@ pub async fn activate(
     params(("kid" = String, Path, description = "The key's kid")),
     responses(
         (status = 204, description = "Retired"),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema),
-        (status = 409, description = "Conflict with the current state", body = ErrorSchema)
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflict with the current state", body = ErrorBody)
     )
 )]
 pub async fn retire(

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{ControlError, ErrorSchema};
+use super::{ControlError, ErrorBody, Unauthorized};
 use crate::state::AppState;
 
 /// The furthest the clock may move in one call: ten years.
@@ -63,7 +63,7 @@ pub struct ClockView {
     operation_id = "control_clock",
     responses(
         (status = 200, description = "The mock's clock", body = ClockView),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn clock(state: web::Data<AppState>) -> HttpResponse {
@@ -86,8 +86,8 @@ pub async fn clock(state: web::Data<AppState>) -> HttpResponse {
     request_body = Advance,
     responses(
         (status = 200, description = "The mock's clock, moved", body = Now),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized
     )
 )]
 pub async fn advance_clock(
@@ -117,7 +117,7 @@ pub async fn advance_clock(
     operation_id = "control_reset",
     responses(
         (status = 204, description = "Back to the start-up state"),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn reset(state: web::Data<AppState>) -> HttpResponse {

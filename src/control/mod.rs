@@ -19,7 +19,7 @@ mod scenarios;
 mod ui;
 
 pub use access::ControlToken;
-pub use openapi::{ErrorSchema, json as openapi_json};
+pub use openapi::json as openapi_json;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
@@ -41,10 +41,42 @@ pub enum ControlError {
     Unauthorized(String),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'static str,
-    error_description: &'a str,
+/// The `error` / `error_description` body of every refusal of the control
+/// API: what it sends, and what its OpenAPI document describes.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// `invalid_request`, `not_found`, `conflict`, `invalid_token` or
+    /// `temporarily_unavailable`.
+    pub error: &'static str,
+    /// What was wrong, in words.
+    pub error_description: String,
+}
+
+/// The 401 of every protected operation: the one response the guard sends
+/// (`access.rs`) and the one the document lists for each operation.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "The control token is missing or wrong (only with --control-token)"
+)]
+pub struct Unauthorized(pub ErrorBody);
+
+impl Unauthorized {
+    pub fn new(why: impl Into<String>) -> Self {
+        Self(ErrorBody {
+            error: "invalid_token",
+            error_description: why.into(),
+        })
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        HttpResponse::Unauthorized()
+            .insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"psc-mock-control\"",
+            ))
+            .json(self.0)
+    }
 }
 
 impl ResponseError for ControlError {
@@ -64,18 +96,11 @@ impl ResponseError for ControlError {
             Self::Conflict(_) => "conflict",
             Self::BadRequest(_) => "invalid_request",
             Self::Full(_) => "temporarily_unavailable",
-            Self::Unauthorized(_) => "invalid_token",
+            Self::Unauthorized(why) => return Unauthorized::new(why.clone()).into_response(),
         };
-        let mut response = HttpResponse::build(self.status_code());
-        if let Self::Unauthorized(_) = self {
-            response.insert_header((
-                actix_web::http::header::WWW_AUTHENTICATE,
-                "Bearer realm=\"psc-mock-control\"",
-            ));
-        }
-        response.json(ErrorBody {
+        HttpResponse::build(self.status_code()).json(ErrorBody {
             error,
-            error_description: &self.to_string(),
+            error_description: self.to_string(),
         })
     }
 }

@@ -6,18 +6,9 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use utoipa::OpenApi;
 
-use super::{ciba, faults, identities, journal, keys, misc, scenarios, ui};
+use super::Unauthorized;
 
-/// The `error` / `error_description` body of every refusal.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorSchema {
-    /// `invalid_request`, `not_found`, `conflict`, `invalid_token` or
-    /// `temporarily_unavailable`.
-    error: String,
-    /// What was wrong, in words.
-    error_description: String,
-}
+use super::{ciba, faults, identities, journal, keys, misc, scenarios, ui};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -60,7 +51,7 @@ pub struct ErrorSchema {
         ui::page,
         document,
     ),
-    components(schemas(ErrorSchema, ciba::Decision)),
+    components(schemas(super::ErrorBody, ciba::Decision)),
     modifiers(&ControlToken),
     security((), ("control_token" = [])),
     tags(
@@ -107,7 +98,7 @@ pub fn json() -> String {
     operation_id = "control_document",
     responses(
         (status = 200, description = "This document (OpenAPI 3.1)", content_type = "application/json", body = Object),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn document() -> HttpResponse {

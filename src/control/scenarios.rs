@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{ControlError, ErrorSchema, body};
+use super::{ControlError, ErrorBody, Unauthorized, body};
 use crate::scenarios::{Outcome, Scenario, ScenarioError};
 use crate::state::AppState;
 
@@ -30,7 +30,7 @@ impl From<ScenarioError> for ControlError {
     operation_id = "scenarios_list",
     responses(
         (status = 200, description = "The default outcome and the scenarios, oldest first", body = ScenarioList),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn list(state: web::Data<AppState>) -> HttpResponse {
@@ -69,10 +69,10 @@ pub enum ScenarioOrOutcome {
     request_body = Scenario,
     responses(
         (status = 201, description = "The scenario, with its id", body = Scenario),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 409, description = "Conflict with the current state", body = ErrorSchema),
-        (status = 503, description = "A store is full", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 409, description = "Conflict with the current state", body = ErrorBody),
+        (status = 503, description = "A store is full", body = ErrorBody)
     )
 )]
 pub async fn create(
@@ -98,9 +98,9 @@ pub async fn create(
     request_body = ScenarioOrOutcome,
     responses(
         (status = 200, description = "The scenario", body = Scenario),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 503, description = "A store is full", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 503, description = "A store is full", body = ErrorBody)
     )
 )]
 pub async fn put(
@@ -139,9 +139,9 @@ pub async fn put(
     params(("id" = String, Path, description = "The scenario id")),
     responses(
         (status = 200, description = "The scenario", body = Scenario),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn get(
@@ -163,9 +163,9 @@ pub async fn get(
     params(("id" = String, Path, description = "The scenario id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorSchema),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema),
-        (status = 404, description = "Not found", body = ErrorSchema)
+        (status = 400, description = "A malformed parameter or body, named in error_description", body = ErrorBody),
+        Unauthorized,
+        (status = 404, description = "Not found", body = ErrorBody)
     )
 )]
 pub async fn delete(
@@ -188,7 +188,7 @@ pub async fn delete(
     operation_id = "scenarios_delete_all",
     responses(
         (status = 204, description = "Every scenario removed"),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn delete_all(state: web::Data<AppState>) -> HttpResponse {

@@ -22,7 +22,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
-use super::ErrorSchema;
+use super::Unauthorized;
 use crate::keys::random_id;
 
 const PAGE: &str = include_str!("ui.html");
@@ -37,7 +37,7 @@ const NONCE_SLOT: &str = "{{nonce}}";
     operation_id = "ui_page",
     responses(
         (status = 200, description = "The e-CPS simulator page", content_type = "text/html"),
-        (status = 401, description = "The control token is missing or wrong (only with --control-token)", body = ErrorSchema)
+        Unauthorized
     )
 )]
 pub async fn page() -> HttpResponse {
