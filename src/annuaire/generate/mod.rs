@@ -29,18 +29,21 @@
 //! of `generate(m, s)` for `n < m`, and [`professional`] builds any one of
 //! them directly. The guarantee holds for a given build (`Cargo.lock` pins
 //! `rand`, `chacha20` and `fake`, whose last-name list and sampling take part
-//! in it) and for the tables of `communes.rs` and `names.rs`.
 
-use fake::Fake;
-use fake::faker::name::raw::LastName;
-use fake::locales::FR_FR;
+mod draw;
+mod places;
+mod tables;
+
+use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
-use rand::{Rng, SeedableRng};
 
-use super::communes::{COMMUNES, Commune, STREETS, Street};
+use super::communes::COMMUNES;
 use super::ids::luhn_digit;
-use super::names::{FEMALE, MALE, plain_upper};
-use super::{Activity, AuthMode, Exercice, Professional};
+use super::names::{FEMALE, MALE};
+use super::{AuthMode, Exercice, Professional};
+use draw::Draw;
+use places::{Hospital, Place, activity, hospital_in};
+use tables::{Extra, GENERALISTS, PROFESSIONS, Practice, Profession, SPECIALISTS};
 
 /// The most professionals one generation numbers uniquely (RPPS
 /// `99710000000`…`99799999999`, check digit aside).
@@ -80,317 +83,6 @@ fn rpps(index: usize) -> String {
     let mut rpps = format!("997{:07}", 1_000_000 + index);
     rpps.push(luhn_digit(&rpps));
     rpps
-}
-
-/// One profession and how its members practise.
-struct Profession {
-    /// TRE_G15.
-    code: &'static str,
-    /// Relative frequency among generated professionals (the weights add up
-    /// to 100).
-    weight: u32,
-    /// Percent of women.
-    female: u32,
-    /// Percent of students (category `E`, at a hospital, no savoir-faire).
-    students: u32,
-    /// Percent of those with an activity who practise in a private practice
-    /// (the rest at a hospital); médecins and pharmaciens decide otherwise.
-    liberal: u32,
-    /// `autoriteDenregistrement` of a private practice (or pharmacy).
-    ordre: &'static str,
-    /// `raisonSocialeSite` of a private practice, before the last name.
-    cabinet: &'static str,
-    /// Hospital services (`complementDestinataire`) of the profession.
-    services: &'static [&'static str],
-}
-
-const PROFESSIONS: &[Profession] = &[
-    Profession {
-        code: "10",
-        weight: 30,
-        female: 50,
-        students: 6,
-        liberal: 0,
-        ordre: "CNOM/CNOM/CNOM",
-        cabinet: "CABINET DR",
-        services: &[
-            "SERVICE DES URGENCES",
-            "SERVICE DE MEDECINE POLYVALENTE",
-            "SERVICE DE SOINS DE SUITE ET DE READAPTATION",
-        ],
-    },
-    Profession {
-        code: "60",
-        weight: 24,
-        female: 86,
-        students: 0,
-        liberal: 55,
-        ordre: "CNOI/CNOI/CNOI",
-        cabinet: "CABINET INFIRMIER",
-        services: &[
-            "SERVICE DES URGENCES",
-            "SERVICE DE MEDECINE POLYVALENTE",
-            "SERVICE DE CHIRURGIE VISCERALE",
-            "SERVICE DE CARDIOLOGIE",
-            "SERVICE DE GERIATRIE",
-            "SERVICE DE PNEUMOLOGIE",
-        ],
-    },
-    Profession {
-        code: "21",
-        weight: 10,
-        female: 68,
-        students: 3,
-        liberal: 0,
-        ordre: "CNOP/CNOP/CNOP",
-        cabinet: "PHARMACIE",
-        services: &["PHARMACIE A USAGE INTERIEUR"],
-    },
-    Profession {
-        code: "70",
-        weight: 10,
-        female: 50,
-        students: 0,
-        liberal: 85,
-        ordre: "CNOMK/CNOMK/CNOMK",
-        cabinet: "CABINET DE KINESITHERAPIE",
-        services: &["SERVICE DE MEDECINE PHYSIQUE ET DE READAPTATION"],
-    },
-    Profession {
-        code: "40",
-        weight: 6,
-        female: 48,
-        students: 3,
-        liberal: 94,
-        ordre: "CNOCD/CNOCD/CNOCD",
-        cabinet: "CABINET DENTAIRE DR",
-        services: &["SERVICE D'ODONTOLOGIE"],
-    },
-    Profession {
-        code: "50",
-        weight: 4,
-        female: 97,
-        students: 3,
-        liberal: 40,
-        ordre: "CNOSF/CNOSF/CNOSF",
-        cabinet: "CABINET DE SAGE-FEMME",
-        services: &[
-            "SERVICE DE GYNECOLOGIE-OBSTETRIQUE",
-            "MATERNITE",
-            "SALLE DE NAISSANCE",
-        ],
-    },
-    Profession {
-        code: "91",
-        weight: 4,
-        female: 96,
-        students: 0,
-        liberal: 85,
-        ordre: "ARS/ARS/ARS",
-        cabinet: "CABINET D'ORTHOPHONIE",
-        services: &["SERVICE DE NEUROLOGIE", "SERVICE D'ORL"],
-    },
-    Profession {
-        code: "98",
-        weight: 3,
-        female: 70,
-        students: 0,
-        liberal: 0,
-        ordre: "ARS/ARS/ARS",
-        cabinet: "CABINET DE RADIOLOGIE",
-        services: &["SERVICE D'IMAGERIE MEDICALE", "SERVICE DE RADIOTHERAPIE"],
-    },
-    Profession {
-        code: "80",
-        weight: 2,
-        female: 70,
-        students: 0,
-        liberal: 97,
-        ordre: "CNOPP/CNOPP/CNOPP",
-        cabinet: "CABINET DE PEDICURIE-PODOLOGIE",
-        services: &["SERVICE D'ENDOCRINOLOGIE-DIABETOLOGIE"],
-    },
-    Profession {
-        code: "94",
-        weight: 2,
-        female: 85,
-        students: 0,
-        liberal: 25,
-        ordre: "ARS/ARS/ARS",
-        cabinet: "CABINET D'ERGOTHERAPIE",
-        services: &["SERVICE DE MEDECINE PHYSIQUE ET DE READAPTATION"],
-    },
-    Profession {
-        code: "96",
-        weight: 2,
-        female: 85,
-        students: 0,
-        liberal: 45,
-        ordre: "ARS/ARS/ARS",
-        cabinet: "CABINET DE PSYCHOMOTRICITE",
-        services: &["POLE DE PEDOPSYCHIATRIE"],
-    },
-    Profession {
-        code: "92",
-        weight: 1,
-        female: 88,
-        students: 0,
-        liberal: 70,
-        ordre: "ARS/ARS/ARS",
-        cabinet: "CABINET D'ORTHOPTIE",
-        services: &["SERVICE D'OPHTALMOLOGIE"],
-    },
-    Profession {
-        code: "95",
-        weight: 1,
-        female: 90,
-        students: 0,
-        liberal: 45,
-        ordre: "ARS/ARS/ARS",
-        cabinet: "CABINET DE DIETETIQUE",
-        services: &[
-            "SERVICE D'ENDOCRINOLOGIE-DIABETOLOGIE",
-            "SERVICE DE NUTRITION",
-        ],
-    },
-    Profession {
-        code: "69",
-        weight: 1,
-        female: 60,
-        students: 0,
-        liberal: 0,
-        ordre: "CNOI/CNOI/CNOI",
-        cabinet: "CABINET INFIRMIER",
-        services: &[
-            "UNITE DE PSYCHIATRIE GENERALE",
-            "POLE DE PSYCHIATRIE ADULTE",
-        ],
-    },
-];
-
-/// A savoir-faire (TRE_R38, type `S`) with the hospital service that goes
-/// with it and whether it is also practised in a private practice.
-struct Specialty {
-    code: &'static str,
-    service: &'static str,
-    liberal: bool,
-}
-
-const fn sp(code: &'static str, service: &'static str, liberal: bool) -> Specialty {
-    Specialty {
-        code,
-        service,
-        liberal,
-    }
-}
-
-/// Médecins' specialties other than general medicine.
-const SPECIALISTS: &[Specialty] = &[
-    sp("SM04", "SERVICE DE CARDIOLOGIE", true),
-    sp("SM40", "SERVICE DE PEDIATRIE", true),
-    sp("SM42", "POLE DE PSYCHIATRIE ADULTE", true),
-    sp("SM02", "SERVICE D'ANESTHESIE-REANIMATION", false),
-    sp("SM15", "SERVICE DE DERMATOLOGIE", true),
-    sp("SM20", "SERVICE DE GYNECOLOGIE-OBSTETRIQUE", true),
-    sp("SM38", "SERVICE D'OPHTALMOLOGIE", true),
-    sp("SM44", "SERVICE D'IMAGERIE MEDICALE", true),
-    sp("SM32", "SERVICE DE NEUROLOGIE", true),
-    sp("SM41", "SERVICE DE PNEUMOLOGIE", true),
-    sp("SM48", "SERVICE DE RHUMATOLOGIE", true),
-    sp("SM24", "SERVICE D'HEPATO-GASTRO-ENTEROLOGIE", true),
-    sp("SM18", "SERVICE DE GERIATRIE", false),
-    sp("SM27", "SERVICE DE MEDECINE INTERNE", false),
-    sp("SM59", "SERVICE DES URGENCES", false),
-];
-
-/// General medicine (weighted: most généralistes are `SM54`).
-const GENERALISTS: &[(&str, u32)] = &[("SM54", 55), ("SM26", 35), ("SM53", 10)];
-
-/// Chirurgiens-dentistes' specialties.
-const DENTISTS: &[&str] = &["SCD01", "SCD02", "SCD03"];
-
-/// Hospital nurses' specialties.
-const NURSES: &[Specialty] = &[
-    sp("SI06", "BLOC OPERATOIRE", false),
-    sp("SI07", "SERVICE D'ANESTHESIE-REANIMATION", false),
-    sp("SI08", "SERVICE DE PEDIATRIE", false),
-];
-
-/// The kinds of hospital, with the digit they take in our FINESS numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Hospital {
-    /// Centre hospitalier.
-    General = 0,
-    /// Centre hospitalier universitaire (only where [`Commune::chu`]).
-    University = 1,
-    /// Centre hospitalier spécialisé (psychiatry).
-    Psychiatric = 2,
-}
-
-/// Where one activity takes place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Place {
-    Cabinet,
-    Hospital(Hospital),
-    /// A pharmacy, with the pharmacist's section (`A` titulaire, `D` adjoint).
-    Officine(&'static str),
-}
-
-/// The seeded random draws of one professional.
-struct Draw(ChaCha8Rng);
-
-impl Draw {
-    /// Uniform in `0..n` (`n > 0`), by widening multiplication.
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.0.next_u64()) * n as u128) >> 64) as usize
-    }
-
-    /// True with probability `percent` / 100.
-    fn chance(&mut self, percent: u32) -> bool {
-        self.below(100) < percent as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    /// One of `items`, each as likely as `weight(item)`.
-    fn weighted<'a, T>(&mut self, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
-        let total: u32 = items.iter().map(&weight).sum();
-        let mut roll = self.below(total as usize) as u32;
-        for item in items {
-            let w = weight(item);
-            if roll < w {
-                return item;
-            }
-            roll -= w;
-        }
-        unreachable!("the roll is below the total weight")
-    }
-
-    /// Appends `n` random decimal digits to `out`.
-    fn digits(&mut self, out: &mut String, n: usize) {
-        for _ in 0..n {
-            out.push(char::from(b'0' + self.below(10) as u8));
-        }
-    }
-
-    fn last_name(&mut self) -> String {
-        plain_upper(LastName(FR_FR).fake_with_rng::<&str, _>(&mut self.0))
-    }
-
-    /// A Luhn-valid SIREN (not starting with 0, 1 or 2) and a SIRET of it.
-    fn siren_siret(&mut self) -> (String, String) {
-        let mut siren = String::with_capacity(9);
-        siren.push(char::from(b'3' + self.below(7) as u8));
-        self.digits(&mut siren, 7);
-        siren.push(luhn_digit(&siren));
-        let mut siret = String::with_capacity(14);
-        siret.push_str(&siren);
-        siret.push_str(&format!("{:04}", 1 + self.below(40)));
-        siret.push(luhn_digit(&siret));
-        (siren, siret)
-    }
 }
 
 /// The professional being built.
@@ -477,8 +169,8 @@ fn exercice(d: &mut Draw, who: &Who) -> Exercice {
     let mut service = *d.pick(p.services);
     let mut places: Vec<Place> = Vec::with_capacity(2);
     let mut savoir_faire = "";
-    match p.code {
-        "10" => {
+    match p.practice {
+        Practice::Medecin => {
             // Percent at a cabinet only, at a cabinet and a hospital; the
             // rest at a hospital only, except 2% without any activity.
             let (cabinet, both, liberal) = if d.chance(72) {
@@ -514,33 +206,42 @@ fn exercice(d: &mut Draw, who: &Who) -> Exercice {
                 e.code_civilite_dexercice = "PR".into();
             }
         }
-        "21" => match d.below(100) {
+        Practice::Pharmacien => match d.below(100) {
             0..2 => {}
             2..62 => places.push(Place::Officine("A")),
             62..87 => places.push(Place::Officine("D")),
             _ => places.push(Place::Hospital(hospital_in(d, commune))),
         },
-        _ => {
-            if p.code == "40" {
+        Practice::Common {
+            doctor,
+            hospital,
+            specialty,
+        } => {
+            if doctor {
                 e.code_civilite_dexercice = "DR".into();
-                if d.chance(15) {
-                    savoir_faire = *d.pick(DENTISTS);
+            }
+            // A specialty is a savoir-faire; its service, if it has one,
+            // replaces the profession's.
+            let mut specialize = |d: &mut Draw, extra: Extra| {
+                if d.chance(extra.percent) {
+                    let specialty = d.pick(extra.list);
+                    savoir_faire = specialty.code;
+                    if !specialty.service.is_empty() {
+                        service = specialty.service;
+                    }
                 }
+            };
+            if let Some(extra) = specialty.filter(|x| !x.at_hospital) {
+                specialize(d, extra);
             }
             if !d.chance(2) {
                 if d.chance(p.liberal) {
                     places.push(Place::Cabinet);
                 } else {
-                    let kind = if p.code == "69" {
-                        Hospital::Psychiatric
-                    } else {
-                        hospital_in(d, commune)
-                    };
+                    let kind = hospital.unwrap_or_else(|| hospital_in(d, commune));
                     places.push(Place::Hospital(kind));
-                    if p.code == "60" && d.chance(8) {
-                        let specialty = d.pick(NURSES);
-                        savoir_faire = specialty.code;
-                        service = specialty.service;
+                    if let Some(extra) = specialty.filter(|x| x.at_hospital) {
+                        specialize(d, extra);
                     }
                 }
             }
@@ -562,168 +263,15 @@ fn exercice(d: &mut Draw, who: &Who) -> Exercice {
     e
 }
 
-/// A hospital of `commune`: its CHU more often than not where it has one.
-fn hospital_in(d: &mut Draw, commune: &Commune) -> Hospital {
-    if commune.chu && d.chance(60) {
-        Hospital::University
-    } else {
-        Hospital::General
-    }
-}
-
-/// One activity at `place`, in `commune`.
-fn activity(d: &mut Draw, who: &Who, commune: &Commune, place: Place, service: &str) -> Activity {
-    let mut a = Activity {
-        code_genre_activite: "GENR01".into(),
-        code_pays: "99000".into(),
-        code_postal: commune.postcode.into(),
-        code_commune: commune.insee.into(),
-        code_departement: commune.department.into(),
-        bureau_cedex: format!("{} {}", commune.postcode, commune.name),
-        ..Activity::default()
-    };
-    match place {
-        Place::Cabinet => {
-            a.code_mode_exercice = "L".into();
-            a.code_secteur_dactivite = "SA07".into();
-            a.identifiant_technique_de_la_structure = format!("R1010{}", &who.rpps[1..]);
-            a.ancien_identifiant_de_la_structure = format!("4{}001", who.rpps);
-            a.raison_sociale_site = format!("{} {}", who.profession.cabinet, who.nom);
-            a.autorite_denregistrement = who.profession.ordre.into();
-            if d.chance(25) {
-                (a.numero_siren_site, a.numero_siret_site) = d.siren_siret();
-            }
-            street_address(d, &mut a, commune);
-        }
-        Place::Officine(section) => {
-            a.code_mode_exercice = if section == "A" { "L" } else { "S" }.into();
-            a.code_secteur_dactivite = "SA33".into();
-            a.code_section_pharmacien = section.into();
-            (a.numero_siren_site, a.numero_siret_site) = d.siren_siret();
-            a.identifiant_technique_de_la_structure = format!("3{}", a.numero_siret_site);
-            a.ancien_identifiant_de_la_structure = a.identifiant_technique_de_la_structure.clone();
-            a.autorite_denregistrement = who.profession.ordre.into();
-            let street = street_address(d, &mut a, commune);
-            let by_street = format!("PHARMACIE {}", street.name);
-            if section == "A" && d.chance(40) {
-                a.raison_sociale_site = format!("SELARL PHARMACIE {}", who.nom);
-                a.enseigne_commerciale_site = by_street;
-            } else {
-                a.raison_sociale_site = by_street;
-            }
-        }
-        Place::Hospital(kind) => {
-            a.code_mode_exercice = "S".into();
-            a.code_secteur_dactivite = "SA01".into();
-            if who.profession.code == "21" {
-                a.code_section_pharmacien = "H".into();
-            }
-            a.numero_finess_site = finess(commune, kind, false);
-            a.numero_finessetablissement_juridique = finess(commune, kind, true);
-            a.identifiant_technique_de_la_structure = format!("F{}", a.numero_finess_site);
-            a.ancien_identifiant_de_la_structure = format!("1{}", a.numero_finess_site);
-            a.raison_sociale_site = hospital_name(commune, kind);
-            a.complement_destinataire = service.into();
-            a.autorite_denregistrement = "ARS/ARS/ARS".into();
-            hospital_address(&mut a, commune, kind);
-        }
-    }
-    a
-}
-
-/// A random address in `commune` (street, number, telephone most often);
-/// returns the street.
-fn street_address(d: &mut Draw, a: &mut Activity, commune: &Commune) -> &'static Street {
-    let street = d.pick(STREETS);
-    a.numero_voie = (1 + d.below(200)).to_string();
-    a.indice_repetition_voie = match d.below(100) {
-        0..3 => "B",
-        3 => "T",
-        _ => "",
-    }
-    .into();
-    a.code_type_de_voie = street.kind.into();
-    a.libelle_voie = street.name.into();
-    if d.chance(85) {
-        let mut phone = String::with_capacity(10);
-        phone.push_str(commune.fictitious_phone_prefix());
-        d.digits(&mut phone, 4);
-        a.telephone = phone;
-    }
-    street
-}
-
-/// A hospital's address and switchboard, the same for every professional
-/// who works there (derived from the commune and the kind, not drawn).
-fn hospital_address(a: &mut Activity, commune: &Commune, kind: Hospital) {
-    // FNV-1a over the INSEE code and the kind: a fixed, well-spread number.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in commune.insee.bytes().chain([kind as u8]) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let street = &STREETS[(h % STREETS.len() as u64) as usize];
-    a.numero_voie = (1 + (h >> 16) % 300).to_string();
-    a.code_type_de_voie = street.kind.into();
-    a.libelle_voie = street.name.into();
-    a.telephone = format!(
-        "{}{:04}",
-        commune.fictitious_phone_prefix(),
-        (h >> 32) % 10_000
-    );
-}
-
-/// A FINESS number of a fictitious hospital of `commune`: the département
-/// (`20` then `1`/`2` for Corsica's `2A`/`2B`; three digits overseas), the
-/// commune's number in its INSEE code, `0` for the établissement juridique
-/// or `1` for the site, the kind, and the Luhn check digit: 9 digits, unique
-/// per commune, kind and role.
-fn finess(commune: &Commune, kind: Hospital, juridique: bool) -> String {
-    let (head, number) = match commune.department {
-        "2A" => ("201", &commune.insee[2..]),
-        "2B" => ("202", &commune.insee[2..]),
-        d => (d, &commune.insee[d.len()..]),
-    };
-    let mut finess = String::with_capacity(9);
-    finess.push_str(head);
-    while finess.len() + number.len() < 6 {
-        finess.push('0');
-    }
-    finess.push_str(number);
-    finess.push(if juridique { '0' } else { '1' });
-    finess.push(char::from(b'0' + kind as u8));
-    finess.push(luhn_digit(&finess));
-    finess
-}
-
-fn hospital_name(commune: &Commune, kind: Hospital) -> String {
-    let what = match kind {
-        Hospital::General => "CENTRE HOSPITALIER",
-        Hospital::University => "CHU",
-        Hospital::Psychiatric => "CENTRE HOSPITALIER SPECIALISE",
-    };
-    format!("{what} {}", of(commune.name))
-}
-
-/// French "de" before a place name: `DE NANTES`, `D'ANGERS`, `DU MANS`,
-/// `DES ABYMES`, `DE LA ROCHELLE`.
-fn of(name: &str) -> String {
-    if let Some(rest) = name.strip_prefix("LE ") {
-        format!("DU {rest}")
-    } else if let Some(rest) = name.strip_prefix("LES ") {
-        format!("DES {rest}")
-    } else if name.starts_with(['A', 'E', 'I', 'O', 'U', 'Y']) {
-        format!("D'{name}")
-    } else {
-        format!("DE {name}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::communes::STREETS;
     use super::super::ids::{finess_valid, siren_valid, siret_valid};
     use super::super::nomenclature::{SAVOIR_FAIRE, savoir_faire_fits};
     use super::super::validate::validate;
     use super::super::{Annuaire, luhn_valid, rpps_of};
+    use super::places::{finess, of};
+    use super::tables::{DENTISTS, NURSES};
     use super::*;
     use std::collections::{HashMap, HashSet};
 
@@ -1006,14 +554,10 @@ mod tests {
             );
             assert!(!p.services.is_empty() && p.female <= 100 && p.liberal <= 100);
         }
-        for s in SPECIALISTS.iter().chain(NURSES) {
+        for s in SPECIALISTS.iter().chain(NURSES).chain(DENTISTS) {
             assert!(SAVOIR_FAIRE.contains(s.code), "{}", s.code);
         }
-        for code in GENERALISTS
-            .iter()
-            .map(|g| g.0)
-            .chain(DENTISTS.iter().copied())
-        {
+        for code in GENERALISTS.iter().map(|g| g.0) {
             assert!(SAVOIR_FAIRE.contains(code), "{code}");
         }
         // FINESS numbers: valid and distinct across communes, kinds and roles.
