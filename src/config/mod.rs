@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ciba::Action;
+use crate::outcome::Action;
 
+mod defaults;
 mod layers;
 mod validate;
 
@@ -283,14 +284,6 @@ impl ClientSettings {
     }
 }
 
-/// Callback URIs registered for the default clients: a local web app.
-fn local_app(path: &str) -> Vec<String> {
-    ["http://localhost:8080", "http://127.0.0.1:8080"]
-        .iter()
-        .map(|origin| format!("{origin}{path}"))
-        .collect()
-}
-
 /// Upper bound of the CIBA durations, in seconds.
 const DAY_S: u64 = 86_400;
 /// Upper bound of token and session lifetimes, in seconds.
@@ -306,104 +299,6 @@ fn yes() -> bool {
 /// The default client of the embedded configuration.
 pub const DEFAULT_CLIENT_ID: &str = "psc-mock-client";
 pub const DEFAULT_CLIENT_SECRET: &str = "psc-mock-secret";
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            pki: PkiSettings::default(),
-            tokens: TokenSettings::default(),
-            ciba: CibaSettings::default(),
-            annuaire: AnnuaireSettings::default(),
-            control: ControlSettings::default(),
-            clients: vec![
-                ClientSettings {
-                    client_id: DEFAULT_CLIENT_ID.into(),
-                    client_secret: DEFAULT_CLIENT_SECRET.into(),
-                    ciba: true,
-                    require_certificate: true,
-                    redirect_uris: local_app("/callback"),
-                    post_logout_redirect_uris: local_app("/"),
-                    require_pkce: false,
-                    auto_login: false,
-                    client_credentials: false,
-                    ..ClientSettings::new("", "")
-                },
-                ClientSettings {
-                    client_id: "psc-mock-client-2".into(),
-                    client_secret: "psc-mock-secret-2".into(),
-                    ciba: true,
-                    require_certificate: true,
-                    redirect_uris: local_app("/callback"),
-                    post_logout_redirect_uris: local_app("/"),
-                    require_pkce: true,
-                    auto_login: false,
-                    client_credentials: false,
-                    ..ClientSettings::new("", "")
-                },
-                ClientSettings {
-                    client_id: "psc-mock-no-ciba".into(),
-                    client_secret: "psc-mock-secret-no-ciba".into(),
-                    ciba: false,
-                    require_certificate: false,
-                    redirect_uris: local_app("/callback"),
-                    post_logout_redirect_uris: local_app("/"),
-                    require_pkce: false,
-                    auto_login: false,
-                    client_credentials: false,
-                    ..ClientSettings::new("", "")
-                },
-            ],
-        }
-    }
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8443)),
-            public_url: String::new(),
-            realm: "esante-wallet".into(),
-            tls: true,
-            client_cert_header: String::new(),
-            issuer_from_request: false,
-            backchannel_from_request: false,
-            psc_layout: false,
-            wallet_url: String::new(),
-            workers: 0,
-            max_body_bytes: 64 * 1024,
-        }
-    }
-}
-
-impl Default for TokenSettings {
-    fn default() -> Self {
-        Self {
-            access_token_ttl_s: 120,
-            id_token_ttl_s: 120,
-            refresh_token_ttl_s: 1800,
-            session_max_s: 4 * 3600,
-            session_idle_s: 1800,
-            max_sessions: 10_000,
-            revoke_refresh_token: false,
-        }
-    }
-}
-
-impl Default for CibaSettings {
-    fn default() -> Self {
-        Self {
-            expires_in_s: 120,
-            interval_s: 1,
-            max_requested_expiry_s: 600,
-            keep_finished_s: 300,
-            max_requests: 10_000,
-            default_action: Action::Never,
-            default_after_ms: 0,
-            authentication_channel_uri: String::new(),
-        }
-    }
-}
 
 impl Settings {
     /// Reads a TOML file; fields it does not set keep their defaults.
