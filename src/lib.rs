@@ -43,6 +43,7 @@ mod mock_server;
 pub mod oidc;
 pub mod outcome;
 pub mod pki;
+pub mod registry;
 pub mod scenarios;
 pub mod sessions;
 pub mod startup;

@@ -5,18 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
-use super::{ControlError, ErrorBody, Unauthorized, body};
-use crate::faults::{Fault, FaultError};
+use super::{ControlError, ErrorBody, Unauthorized, body, found, removed};
+use crate::faults::Fault;
 use crate::state::AppState;
-
-impl From<FaultError> for ControlError {
-    fn from(e: FaultError) -> Self {
-        match e {
-            FaultError::Exists(_) => Self::Conflict(e.to_string()),
-            FaultError::Full(_) => Self::Full(e.to_string()),
-        }
-    }
-}
 
 #[utoipa::path(
     get,
@@ -74,11 +65,7 @@ pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ControlError> {
-    state
-        .faults
-        .get(&path)
-        .map(|f| HttpResponse::Ok().json(f))
-        .ok_or_else(|| not_found(&path))
+    found(state.faults.get(&path), &path)
 }
 
 #[utoipa::path(
@@ -98,11 +85,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ControlError> {
-    state
-        .faults
-        .remove(&path)
-        .map(|_| HttpResponse::NoContent().finish())
-        .ok_or_else(|| not_found(&path))
+    removed(state.faults.remove(&path), &path)
 }
 
 #[utoipa::path(
@@ -118,10 +101,4 @@ pub async fn delete(
 pub async fn delete_all(state: web::Data<AppState>) -> HttpResponse {
     state.faults.replace_all(Vec::new());
     HttpResponse::NoContent().finish()
-}
-
-fn not_found(id: &str) -> ControlError {
-    ControlError::NotFound(format!(
-        "no fault with id {id:?} (GET /mock/faults lists them)"
-    ))
 }

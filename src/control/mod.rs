@@ -79,6 +79,42 @@ impl Unauthorized {
     }
 }
 
+/// `GET /mock/<items>/{id}`: 200 with the item, or a 404 naming the id.
+pub fn found<T: crate::registry::Item + Serialize>(
+    item: Option<T>,
+    id: &str,
+) -> Result<HttpResponse, ControlError> {
+    item.map(|item| HttpResponse::Ok().json(item))
+        .ok_or_else(|| not_found::<T>(id))
+}
+
+/// `DELETE /mock/<items>/{id}`: 204, or a 404 naming the id.
+pub fn removed<T: crate::registry::Item>(
+    item: Option<T>,
+    id: &str,
+) -> Result<HttpResponse, ControlError> {
+    item.map(|_| HttpResponse::NoContent().finish())
+        .ok_or_else(|| not_found::<T>(id))
+}
+
+fn not_found<T: crate::registry::Item>(id: &str) -> ControlError {
+    ControlError::NotFound(format!(
+        "no {noun} with id {id:?} (GET /mock/{noun}s lists them)",
+        noun = T::NOUN
+    ))
+}
+
+/// A scenario or fault not added: 409 for an id taken, 503 for a cap.
+impl From<crate::registry::RegistryError> for ControlError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        use crate::registry::RegistryError;
+        match e {
+            RegistryError::Exists { .. } => Self::Conflict(e.to_string()),
+            RegistryError::Full { .. } | RegistryError::TooBig { .. } => Self::Full(e.to_string()),
+        }
+    }
+}
+
 impl ResponseError for ControlError {
     fn status_code(&self) -> StatusCode {
         match self {

@@ -10,18 +10,9 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{ControlError, ErrorBody, Unauthorized, body};
-use crate::scenarios::{Outcome, Scenario, ScenarioError};
+use super::{ControlError, ErrorBody, Unauthorized, body, found, removed};
+use crate::scenarios::{Outcome, Scenario};
 use crate::state::AppState;
-
-impl From<ScenarioError> for ControlError {
-    fn from(e: ScenarioError) -> Self {
-        match e {
-            ScenarioError::Exists(_) => Self::Conflict(e.to_string()),
-            ScenarioError::Full(_) | ScenarioError::TooBig => Self::Full(e.to_string()),
-        }
-    }
-}
 
 #[utoipa::path(
     get,
@@ -148,11 +139,7 @@ pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ControlError> {
-    state
-        .scenarios
-        .get(&path)
-        .map(|s| HttpResponse::Ok().json(s))
-        .ok_or_else(|| not_found(&path))
+    found(state.scenarios.get(&path), &path)
 }
 
 #[utoipa::path(
@@ -172,11 +159,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ControlError> {
-    state
-        .scenarios
-        .remove(&path)
-        .map(|_| HttpResponse::NoContent().finish())
-        .ok_or_else(|| not_found(&path))
+    removed(state.scenarios.remove(&path), &path)
 }
 
 /// `DELETE /mock/scenarios`: removes every scenario (the file's too; `POST
@@ -194,10 +177,4 @@ pub async fn delete(
 pub async fn delete_all(state: web::Data<AppState>) -> HttpResponse {
     state.scenarios.replace_all(Vec::new());
     HttpResponse::NoContent().finish()
-}
-
-fn not_found(id: &str) -> ControlError {
-    ControlError::NotFound(format!(
-        "no scenario with id {id:?} (GET /mock/scenarios lists them)"
-    ))
 }

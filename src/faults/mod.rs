@@ -12,7 +12,7 @@
 
 mod tamper;
 
-use std::sync::{Mutex, MutexGuard};
+use crate::registry::{Entries, Item, Registry, RegistryError};
 
 use actix_web::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -230,49 +230,42 @@ impl Fault {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FaultError {
-    #[error("a fault with id {0:?} exists; DELETE it first, or choose another id")]
-    Exists(String),
-    #[error("too many faults ({0}); DELETE some or POST /mock/reset")]
-    Full(usize),
-}
+/// Why a fault was not added (the registry's rules).
+pub type FaultError = RegistryError;
 
-#[derive(Debug, Default)]
-struct Inner {
-    list: Vec<Fault>,
-    next_id: u64,
-}
+impl Item for Fault {
+    const PREFIX: &'static str = "fault";
+    const NOUN: &'static str = "fault";
 
-impl Inner {
-    /// One use of fault `i`: its count goes down, and it goes at zero.
-    fn use_once(&mut self, i: usize) {
-        match &mut self.list[i].count {
-            Some(n) if *n <= 1 => {
-                self.list.remove(i);
-            }
-            Some(n) => *n -= 1,
-            None => {}
-        }
+    fn id(&self) -> &str {
+        &self.id
     }
 
-    /// A fresh `fault-N` id, not taken by a caller's own.
-    fn fresh_id(&mut self) -> String {
-        loop {
-            self.next_id += 1;
-            let id = format!("fault-{}", self.next_id);
-            if !self.list.iter().any(|f| f.id == id) {
-                return id;
-            }
+    fn set_id(&mut self, id: String) {
+        self.id = id;
+    }
+
+    /// Faults are capped in number only.
+    fn weight(&self) -> usize {
+        0
+    }
+}
+
+/// One use of fault `i`: its count goes down, and it goes at zero.
+fn use_once(entries: &mut Entries<Fault>, i: usize) {
+    match &mut entries.list[i].count {
+        Some(n) if *n <= 1 => {
+            entries.remove(i);
         }
+        Some(n) => *n -= 1,
+        None => {}
     }
 }
 
 /// The faults in force, capped.
 #[derive(Debug)]
 pub struct Faults {
-    inner: Mutex<Inner>,
-    cap: usize,
+    registry: Registry<Fault>,
     /// The key token faults sign with, made when the first is set.
     rogue: tamper::RogueKey,
 }
@@ -280,8 +273,7 @@ pub struct Faults {
 impl Faults {
     pub fn new(cap: usize) -> Self {
         Self {
-            inner: Mutex::new(Inner::default()),
-            cap,
+            registry: Registry::new(cap, usize::MAX),
             rogue: tamper::RogueKey::default(),
         }
     }
@@ -291,27 +283,12 @@ impl Faults {
         &self.rogue
     }
 
-    /// Every change is one `Vec` operation, so a poisoned lock is used as is.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Adds a validated fault.
-    pub fn add(&self, mut fault: Fault) -> Result<Fault, FaultError> {
-        let mut inner = self.lock();
-        if fault.id.is_empty() {
-            fault.id = inner.fresh_id();
-        }
-        if inner.list.iter().any(|f| f.id == fault.id) {
-            return Err(FaultError::Exists(fault.id));
-        }
-        if inner.list.len() >= self.cap {
-            return Err(FaultError::Full(self.cap));
-        }
+    pub fn add(&self, fault: Fault) -> Result<Fault, FaultError> {
+        let fault = self.registry.add(fault, false)?;
         if fault.fault.signs_tokens() {
             self.rogue.warm_up();
         }
-        inner.list.push(fault.clone());
         Ok(fault)
     }
 
@@ -320,61 +297,52 @@ impl Faults {
     /// token faults, which [`commit`](Self::commit) once the tokens are out
     /// (a poll answered `authorization_pending` uses up nothing).
     pub fn pick(&self, endpoint: Endpoint, facts: &Facts<'_>) -> Option<Fault> {
-        let mut inner = self.lock();
-        if inner.list.is_empty() {
+        let mut entries = self.registry.lock();
+        if entries.list.is_empty() {
             return None;
         }
-        let i = (0..inner.list.len()).rev().find(|&i| {
-            let f = &inner.list[i];
+        let i = (0..entries.list.len()).rev().find(|&i| {
+            let f = &entries.list[i];
             f.applies_to(endpoint, facts) && f.share.is_none_or(|p| random_fraction() < p)
         })?;
-        let fired = inner.list[i].clone();
+        let fired = entries.list[i].clone();
         if !fired.fault.signs_tokens() {
-            inner.use_once(i);
+            use_once(&mut entries, i);
         }
         Some(fired)
     }
 
     /// A token fault was applied: its `count` is used up by one.
     pub fn commit(&self, id: &str) {
-        let mut inner = self.lock();
-        if let Some(i) = inner.list.iter().position(|f| f.id == id) {
-            inner.use_once(i);
+        let mut entries = self.registry.lock();
+        if let Some(i) = entries.position(id) {
+            use_once(&mut entries, i);
         }
     }
 
     pub fn get(&self, id: &str) -> Option<Fault> {
-        self.lock().list.iter().find(|f| f.id == id).cloned()
+        self.registry.get(id)
     }
 
     pub fn remove(&self, id: &str) -> Option<Fault> {
-        let mut inner = self.lock();
-        let i = inner.list.iter().position(|f| f.id == id)?;
-        Some(inner.list.remove(i))
+        self.registry.remove(id)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lock().list.is_empty()
+        self.registry.is_empty()
     }
 
     /// Every fault, oldest first.
     pub fn list(&self) -> Vec<Fault> {
-        self.lock().list.clone()
+        self.registry.list()
     }
 
     /// Replaces every fault by `faults`; those without an id get one.
     pub fn replace_all(&self, faults: Vec<Fault>) {
-        let mut inner = self.lock();
-        inner.list.clear();
-        for mut fault in faults {
-            if fault.id.is_empty() {
-                fault.id = inner.fresh_id();
-            }
-            if fault.fault.signs_tokens() {
-                self.rogue.warm_up();
-            }
-            inner.list.push(fault);
+        if faults.iter().any(|f| f.fault.signs_tokens()) {
+            self.rogue.warm_up();
         }
+        self.registry.replace_all(faults);
     }
 }
 

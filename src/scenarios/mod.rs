@@ -15,8 +15,8 @@
 
 mod file;
 
+use crate::registry::{Item, Registry, RegistryError};
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -136,16 +136,29 @@ impl Scenario {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScenarioError {
-    #[error("a scenario with id {0:?} exists; DELETE it first, or choose another id")]
-    Exists(String),
-    #[error("too many scenarios ({0}); DELETE some or POST /mock/reset")]
-    Full(usize),
-    #[error(
-        "the scenarios would hold more than {MAX_TOTAL_BYTES} bytes of JSON; DELETE some or POST /mock/reset"
-    )]
-    TooBig,
+/// A scenario's size as JSON, counted against the store's budget.
+fn json_size(scenario: &Scenario) -> usize {
+    serde_json::to_vec(scenario).map_or(MAX_TOTAL_BYTES, |v| v.len())
+}
+
+/// Why a scenario was not added (the registry's rules).
+pub type ScenarioError = RegistryError;
+
+impl Item for Scenario {
+    const PREFIX: &'static str = "scenario";
+    const NOUN: &'static str = "scenario";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn set_id(&mut self, id: String) {
+        self.id = id;
+    }
+
+    fn weight(&self) -> usize {
+        self.weight
+    }
 }
 
 /// An outcome taken from the scenarios, to give back if the request it was
@@ -167,83 +180,26 @@ impl From<Outcome> for Taken {
     }
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    /// Oldest first; the newest match wins.
-    list: Vec<Scenario>,
-    next_id: u64,
-    /// The sum of the scenarios' weights.
-    bytes: usize,
-}
-
-impl Inner {
-    /// A fresh `scenario-N` id, not taken by a caller's own.
-    fn fresh_id(&mut self) -> String {
-        loop {
-            self.next_id += 1;
-            let id = format!("scenario-{}", self.next_id);
-            if !self.list.iter().any(|s| s.id == id) {
-                return id;
-            }
-        }
-    }
-
-    fn remove(&mut self, i: usize) -> Scenario {
-        let gone = self.list.remove(i);
-        self.bytes = self.bytes.saturating_sub(gone.weight);
-        gone
-    }
-}
-
 /// The scenarios in force, capped, and the default outcome.
 #[derive(Debug)]
 pub struct Scenarios {
-    inner: Mutex<Inner>,
+    registry: Registry<Scenario>,
     default: Outcome,
-    cap: usize,
 }
 
 impl Scenarios {
     pub fn new(default: Outcome, cap: usize) -> Self {
         Self {
-            inner: Mutex::new(Inner::default()),
+            registry: Registry::new(cap, MAX_TOTAL_BYTES),
             default,
-            cap,
         }
-    }
-
-    /// The lock; a panic elsewhere cannot leave the list half-written
-    /// (every change is one `Vec` operation), so a poisoned lock is used as is.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds a validated scenario; `replace` lets it take the place of one
     /// with the same id.
     pub fn add(&self, mut scenario: Scenario, replace: bool) -> Result<Scenario, ScenarioError> {
-        let mut inner = self.lock();
-        if scenario.id.is_empty() {
-            scenario.id = inner.fresh_id();
-        }
-        scenario.weight = serde_json::to_vec(&scenario).map_or(MAX_TOTAL_BYTES, |v| v.len());
-        let existing = inner.list.iter().position(|s| s.id == scenario.id);
-        let freed = match existing {
-            Some(_) if !replace => return Err(ScenarioError::Exists(scenario.id)),
-            Some(i) => inner.list[i].weight,
-            None => 0,
-        };
-        if existing.is_none() && inner.list.len() >= self.cap {
-            return Err(ScenarioError::Full(self.cap));
-        }
-        if inner.bytes.saturating_sub(freed) + scenario.weight > MAX_TOTAL_BYTES {
-            return Err(ScenarioError::TooBig);
-        }
-        if let Some(i) = existing {
-            inner.remove(i);
-        }
-        inner.bytes += scenario.weight;
-        inner.list.push(scenario.clone());
-        Ok(scenario)
+        scenario.weight = json_size(&scenario);
+        self.registry.add(scenario, replace)
     }
 
     /// The outcome for a new request: the newest matching scenario (whose
@@ -267,7 +223,7 @@ impl Scenarios {
 
     /// The outcome of the newest matching scenario, if any.
     fn next(&self, facts: &Facts<'_>) -> Option<Taken> {
-        let mut inner = self.lock();
+        let mut inner = self.registry.lock();
         let i = inner.list.iter().rposition(|s| s.matcher.matches(facts))?;
         let scenario = &mut inner.list[i];
         if let Some(always) = &scenario.always {
@@ -293,12 +249,12 @@ impl Scenarios {
         let Some((id, matcher)) = taken.step_of else {
             return;
         };
-        let mut inner = self.lock();
+        let mut inner = self.registry.lock();
         match inner.list.iter_mut().find(|s| s.id == id) {
             Some(scenario) => scenario.steps.push_front(taken.outcome),
             None => {
                 let steps = VecDeque::from([taken.outcome]);
-                inner.list.push(Scenario {
+                inner.push(Scenario {
                     id,
                     matcher,
                     steps,
@@ -310,18 +266,16 @@ impl Scenarios {
     }
 
     pub fn get(&self, id: &str) -> Option<Scenario> {
-        self.lock().list.iter().find(|s| s.id == id).cloned()
+        self.registry.get(id)
     }
 
     pub fn remove(&self, id: &str) -> Option<Scenario> {
-        let mut inner = self.lock();
-        let i = inner.list.iter().position(|s| s.id == id)?;
-        Some(inner.remove(i))
+        self.registry.remove(id)
     }
 
     /// Every scenario, oldest first.
     pub fn list(&self) -> Vec<Scenario> {
-        self.lock().list.clone()
+        self.registry.list()
     }
 
     pub fn default_outcome(&self) -> &Outcome {
@@ -331,17 +285,14 @@ impl Scenarios {
     /// Replaces every scenario by `scenarios` (reset to the start-up set);
     /// those without an id get one.
     pub fn replace_all(&self, scenarios: Vec<Scenario>) {
-        let mut inner = self.lock();
-        inner.list.clear();
-        inner.bytes = 0;
-        for mut scenario in scenarios {
-            if scenario.id.is_empty() {
-                scenario.id = inner.fresh_id();
-            }
-            scenario.weight = serde_json::to_vec(&scenario).map_or(0, |v| v.len());
-            inner.bytes += scenario.weight;
-            inner.list.push(scenario);
-        }
+        let scenarios = scenarios
+            .into_iter()
+            .map(|mut s| {
+                s.weight = json_size(&s);
+                s
+            })
+            .collect();
+        self.registry.replace_all(scenarios);
     }
 }
 
@@ -453,14 +404,20 @@ mod tests {
         let dup = scenario(r#"{"id": "scenario-1", "always": {"action": "deny"}}"#);
         assert_eq!(
             s.add(dup.clone(), false),
-            Err(ScenarioError::Exists("scenario-1".into()))
+            Err(ScenarioError::Exists {
+                noun: "scenario",
+                id: "scenario-1".into()
+            })
         );
         s.add(dup, true).unwrap();
         s.add(scenario(r#"{"always": {"action": "deny"}}"#), false)
             .unwrap();
         assert_eq!(
             s.add(scenario(r#"{"always": {"action": "deny"}}"#), false),
-            Err(ScenarioError::Full(2))
+            Err(ScenarioError::Full {
+                noun: "scenario",
+                cap: 2
+            })
         );
         assert!(s.remove("scenario-1").is_some());
         assert!(s.remove("scenario-1").is_none());
