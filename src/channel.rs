@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::unix_seconds;
 use crate::error::OAuthError;
 use crate::keys::random_id;
-use crate::tokens::TokenIssuer;
+use crate::tokens::{TokenIssuer, TokenType};
 
 /// How long the device may take to acknowledge a request.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -133,7 +133,7 @@ impl AuthChannel {
             iss: draft.issuer.to_owned(),
             aud: draft.issuer.to_owned(),
             sub: draft.subject.to_owned(),
-            typ: "Bearer".into(),
+            typ: TokenType::Bearer.as_str().into(),
             azp: draft.client_id.to_owned(),
         };
         let token = tokens

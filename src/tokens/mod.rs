@@ -27,6 +27,26 @@ use crate::urls::Urls;
 /// Why a service-account token is refused where a professional is needed.
 pub const SERVICE_TOKEN: &str = "this access token comes from client_credentials: it speaks for the client, not for a professional";
 
+/// The `typ` claim of the tokens Keycloak issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenType {
+    /// An access token (and a service account's).
+    Bearer,
+    Refresh,
+    #[serde(rename = "ID")]
+    Id,
+}
+
+impl TokenType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearer => "Bearer",
+            Self::Refresh => "Refresh",
+            Self::Id => "ID",
+        }
+    }
+}
+
 /// RFC 8705 §3.1 confirmation claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confirmation {
@@ -43,7 +63,7 @@ pub struct AccessClaims {
     pub jti: String,
     pub iss: String,
     pub sub: String,
-    pub typ: String,
+    pub typ: TokenType,
     pub azp: String,
     pub session_state: String,
     pub sid: String,
@@ -76,7 +96,7 @@ struct IdClaims<'a> {
     iss: &'a str,
     aud: &'a str,
     sub: &'a str,
-    typ: &'static str,
+    typ: TokenType,
     azp: &'a str,
     session_state: &'a str,
     sid: &'a str,
@@ -105,7 +125,7 @@ pub struct RefreshClaims {
     pub iss: String,
     pub aud: String,
     pub sub: String,
-    pub typ: String,
+    pub typ: TokenType,
     pub azp: String,
     pub sid: String,
     pub scope: String,
@@ -188,7 +208,7 @@ impl TokenIssuer {
             jti: uuid::Uuid::new_v4().to_string(),
             iss: issuer.to_owned(),
             sub: sub.clone(),
-            typ: "Bearer".into(),
+            typ: TokenType::Bearer,
             azp: client_id.into(),
             session_state: session.clone(),
             sid: session.clone(),
@@ -213,7 +233,7 @@ impl TokenIssuer {
             iss: issuer,
             aud: client_id,
             sub: &sub,
-            typ: "ID",
+            typ: TokenType::Id,
             azp: client_id,
             session_state: &session,
             sid: &session,
@@ -238,7 +258,7 @@ impl TokenIssuer {
             iss: issuer.to_owned(),
             aud: issuer.to_owned(),
             sub,
-            typ: "Refresh".into(),
+            typ: TokenType::Refresh,
             azp: client_id.into(),
             sid: session.clone(),
             scope: grant.scope.into(),

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::{AccessClaims, RefreshClaims, SERVICE_TOKEN, TokenIssuer};
+use super::{AccessClaims, RefreshClaims, SERVICE_TOKEN, TokenIssuer, TokenType};
 use crate::clock::unix_seconds;
 
 impl TokenIssuer {
@@ -18,17 +18,23 @@ impl TokenIssuer {
         if let Ok(claims) = self.keys.verify::<AccessClaims>(token)
             && claims.client_id.is_none()
         {
-            self.check(&claims.typ, "Bearer", &claims.iss, claims.exp, now)?;
+            self.check(
+                claims.typ.as_str(),
+                TokenType::Bearer,
+                &claims.iss,
+                claims.exp,
+                now,
+            )?;
             return Ok(claims);
         }
         // Otherwise the raw claims, to say exactly what is wrong.
-        self.verify(token, "Bearer", now)
+        self.verify(token, TokenType::Bearer, now)
     }
 
     /// A `client_credentials` access token (it speaks for the client and
     /// has no professional): its raw claims.
     pub fn verify_service(&self, token: &str, now: SystemTime) -> Result<Value, String> {
-        let claims = self.checked(token, "Bearer", now)?;
+        let claims = self.checked(token, TokenType::Bearer, now)?;
         if claims.get("clientId").is_none() {
             return Err("not a client_credentials token".into());
         }
@@ -41,7 +47,7 @@ impl TokenIssuer {
     pub fn verify_id_token_hint(&self, token: &str) -> Result<(String, String), String> {
         let claims: Value = self.keys.verify(token).map_err(|e| e.to_string())?;
         let typ = text(&claims, "typ");
-        if typ != "ID" {
+        if typ != TokenType::Id.as_str() {
             return Err(format!("the token is of type {typ:?}, not an ID token"));
         }
         if !self.urls.accepts(text(&claims, "iss")) {
@@ -62,7 +68,7 @@ impl TokenIssuer {
         let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         self.check(
             text(&claims, "typ"),
-            "Refresh",
+            TokenType::Refresh,
             text(&claims, "iss"),
             exp,
             now,
@@ -80,18 +86,18 @@ impl TokenIssuer {
     fn verify<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
-        typ: &str,
+        typ: TokenType,
         now: SystemTime,
     ) -> Result<T, String> {
         let claims = self.checked(token, typ, now)?;
-        if typ == "Bearer" && claims.get("clientId").is_some() {
+        if typ == TokenType::Bearer && claims.get("clientId").is_some() {
             return Err(SERVICE_TOKEN.into());
         }
         serde_json::from_value(claims).map_err(|e| format!("malformed claims: {e}"))
     }
 
     /// The raw claims of a token signed here, of type `typ`, unexpired.
-    fn checked(&self, token: &str, typ: &str, now: SystemTime) -> Result<Value, String> {
+    fn checked(&self, token: &str, typ: TokenType, now: SystemTime) -> Result<Value, String> {
         let claims: Value = self.keys.verify(token).map_err(|e| e.to_string())?;
         let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         self.check(text(&claims, "typ"), typ, text(&claims, "iss"), exp, now)?;
@@ -101,13 +107,16 @@ impl TokenIssuer {
     fn check(
         &self,
         typ: &str,
-        expected: &str,
+        expected: TokenType,
         iss: &str,
         exp: u64,
         now: SystemTime,
     ) -> Result<(), String> {
-        if typ != expected {
-            return Err(format!("the token is of type {typ:?}, not {expected:?}"));
+        if typ != expected.as_str() {
+            return Err(format!(
+                "the token is of type {typ:?}, not {:?}",
+                expected.as_str()
+            ));
         }
         if !self.urls.accepts(iss) {
             return Err(format!(
@@ -116,7 +125,7 @@ impl TokenIssuer {
             ));
         }
         if unix_seconds(now) >= exp {
-            let kind = if expected == "Bearer" {
+            let kind = if expected == TokenType::Bearer {
                 "access"
             } else {
                 "refresh"

@@ -32,6 +32,9 @@ async fn a_client_that_enables_it_gets_a_service_token() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(answer.body.get("refresh_token").is_none() && answer.body.get("id_token").is_none());
     let token = answer.body["access_token"].as_str().unwrap();
+    // Unbound, as every access token of a client without
+    // certificate_bound_access_tokens.
+    assert!(crate::helpers::payload(token).get("cnf").is_none());
 
     let introspection = app
         .post_form(

@@ -3,6 +3,7 @@
 //! token speaks for the client itself: no professional, no session, no
 //! refresh or ID token (Keycloak's defaults).
 
+use crate::tokens::TokenType;
 use serde::Serialize;
 
 use super::Request;
@@ -17,7 +18,7 @@ struct ServiceClaims<'a> {
     jti: String,
     iss: &'a str,
     sub: String,
-    typ: &'static str,
+    typ: TokenType,
     azp: &'a str,
     scope: &'a str,
     #[serde(rename = "clientId")]
@@ -72,14 +73,18 @@ pub fn redeem(request: &Request<'_>) -> Result<ServiceResponse, OAuthError> {
         jti: uuid::Uuid::new_v4().to_string(),
         iss: issuer,
         sub: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, account.as_bytes()).to_string(),
-        typ: "Bearer",
+        typ: TokenType::Bearer,
         azp: client_id,
         scope,
         client_id,
         preferred_username: account,
-        cnf: auth.certificate.map(|c| crate::tokens::Confirmation {
-            x5t_s256: c.thumbprint.clone(),
-        }),
+        // Bound only for clients that enable it (docs/fidelity.md).
+        cnf: auth
+            .certificate
+            .filter(|_| auth.client.certificate_bound_access_tokens)
+            .map(|c| crate::tokens::Confirmation {
+                x5t_s256: c.thumbprint.clone(),
+            }),
     };
     let access_token = state
         .tokens
