@@ -3,9 +3,8 @@
 
 use reqwest::Method;
 
+use crate::helpers::paths::BC;
 use crate::helpers::{Answer, CLIENT_ID, PRO, SECRET, Who, client, spawn_app, spawn_app_with};
-
-const BC: &str = "/protocol/openid-connect/ext/ciba/auth";
 
 #[tokio::test]
 async fn a_json_body_is_refused_with_the_content_type_named() {

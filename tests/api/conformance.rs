@@ -26,13 +26,11 @@ use rustls::pki_types::pem::PemObject;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::helpers::paths::{BC, TOKEN};
 use crate::helpers::{
     CIBA_GRANT, CLIENT_ID, PRO, TestApp, Who, payload, spawn_app, spawn_app_with,
 };
 use crate::tokens::{jwks, verify_jsonwebtoken};
-
-const BC: &str = "/protocol/openid-connect/ext/ciba/auth";
-const TOKEN: &str = "/protocol/openid-connect/token";
 
 async fn bc(app: &TestApp, form: &[(&str, &str)]) -> crate::helpers::Answer {
     app.post_form(Who::Client, BC, form).await

@@ -12,9 +12,8 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 
 use crate::codeflow::{REDIRECT, authorize, exchange, location, param};
+use crate::helpers::paths::TOKEN;
 use crate::helpers::{Answer, PRO, TestApp, Who, client, payload, spawn_app, spawn_app_with};
-
-const TOKEN: &str = "/protocol/openid-connect/token";
 
 async fn get_json(url: &str) -> Answer {
     Answer::from(client(Who::Nobody).get(url).send().await.unwrap()).await

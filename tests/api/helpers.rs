@@ -16,6 +16,15 @@ pub const PRO: &str = "899700245667";
 
 const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/keys");
 
+/// The endpoints' paths under the issuer, for every test module.
+pub mod paths {
+    pub const BC: &str = "/protocol/openid-connect/ext/ciba/auth";
+    pub const TOKEN: &str = "/protocol/openid-connect/token";
+    pub const INTROSPECT: &str = "/protocol/openid-connect/token/introspect";
+    pub const REVOKE: &str = "/protocol/openid-connect/revoke";
+    pub const LOGOUT: &str = "/protocol/openid-connect/logout";
+}
+
 /// Which certificate a client presents.
 #[derive(Clone, Copy, Debug)]
 pub enum Who {

@@ -2,10 +2,8 @@
 
 use serde_json::Value;
 
+use crate::helpers::paths::{INTROSPECT, REVOKE};
 use crate::helpers::{Answer, PRO, TestApp, Who, client, spawn_app, spawn_app_with};
-
-const INTROSPECT: &str = "/protocol/openid-connect/token/introspect";
-const REVOKE: &str = "/protocol/openid-connect/revoke";
 
 async fn introspect(app: &TestApp, who: Who, token: &str) -> Value {
     let answer = app.post_form(who, INTROSPECT, &[("token", token)]).await;

@@ -2,9 +2,8 @@
 //! client's server with a refresh token (Keycloak's).
 
 use crate::codeflow::{browser, location, param};
+use crate::helpers::paths::LOGOUT;
 use crate::helpers::{PRO, TestApp, Who, spawn_app};
-
-const LOGOUT: &str = "/protocol/openid-connect/logout";
 
 async fn refresh_works(app: &TestApp, refresh_token: &str) -> bool {
     app.post_form(

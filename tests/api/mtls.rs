@@ -1,11 +1,10 @@
 //! Client authentication (RFC 6749 §2.3, RFC 8705 §2) and PSC's rule: the
 //! client certificate's subject CN is the client_id.
 
+use crate::helpers::paths::BC;
 use crate::helpers::{
     Answer, CIBA_GRANT, PRO, Who, client, read_key_file, spawn_app, spawn_app_with,
 };
-
-const BC: &str = "/protocol/openid-connect/ext/ciba/auth";
 
 async fn bc_as(app: &crate::helpers::TestApp, who: Who, id: &str, secret: Option<&str>) -> Answer {
     let response = client(who)

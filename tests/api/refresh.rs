@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::helpers::paths::TOKEN;
 use crate::helpers::{Answer, PRO, TestApp, Who, client, spawn_app, spawn_app_with};
-
-const TOKEN: &str = "/protocol/openid-connect/token";
 
 async fn refresh(app: &TestApp, refresh_token: &str, extra: &[(&str, &str)]) -> Answer {
     let mut form = vec![

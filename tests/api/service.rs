@@ -1,8 +1,7 @@
 //! The client-credentials grant, for clients that enable it.
 
+use crate::helpers::paths::TOKEN;
 use crate::helpers::{Answer, Who, client, spawn_app, spawn_app_with};
-
-const TOKEN: &str = "/protocol/openid-connect/token";
 
 async fn discovery_grants(app: &crate::helpers::TestApp) -> serde_json::Value {
     let doc: serde_json::Value = client(Who::Nobody)
