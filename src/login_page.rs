@@ -173,6 +173,18 @@ pub fn login_page(page: &LoginPage<'_>) -> String {
     document(&format!("Connexion à {}", page.client_id), &body)
 }
 
+/// The pages' answer: HTML, never cached, never framed (a page the
+/// professional confirms a login on must not be overlaid by another site).
+pub fn html(status: actix_web::http::StatusCode, body: String) -> actix_web::HttpResponse {
+    use actix_web::http::header;
+    actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+        .body(body)
+}
+
 /// Errors that must not be redirected (unknown client, unregistered URI).
 pub fn error_page(title: &str, message: &str) -> String {
     document(

@@ -115,8 +115,9 @@ fn browser(state: &AppState, params: &Form) -> HttpResponse {
                 .collect();
             redirect(uri, &params)
         }
-        None => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(login_page::logged_out_page()),
+        None => login_page::html(
+            actix_web::http::StatusCode::OK,
+            login_page::logged_out_page(),
+        ),
     }
 }

@@ -429,3 +429,36 @@ async fn the_global_auto_approve_setting_also_skips_the_page() {
     // Without login_hint, the page is still shown.
     assert_eq!(authorize(&app, &[]).await.status(), 200);
 }
+
+/// The login page, its error page and the logged-out page cannot be framed
+/// by another site (clickjacking a login confirmation).
+#[tokio::test]
+async fn the_pages_forbid_framing() {
+    let app = spawn_app().await;
+    let login = authorize(&app, &[]).await;
+    let unknown = authorize(&app, &[("client_id", "nobody")]).await;
+    let logged_out = browser()
+        .get(app.url("/protocol/openid-connect/logout"))
+        .send()
+        .await
+        .unwrap();
+    for (what, page) in [
+        ("login", login),
+        ("error", unknown),
+        ("logged out", logged_out),
+    ] {
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{what}"
+        );
+        assert_eq!(page.headers()["x-frame-options"], "DENY", "{what}");
+        assert_eq!(
+            page.headers()["content-security-policy"],
+            "frame-ancestors 'none'",
+            "{what}"
+        );
+    }
+}

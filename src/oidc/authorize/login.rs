@@ -55,10 +55,7 @@ pub(super) fn page(
         preselected: pending.login_hint.as_deref(),
         notice,
     });
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .body(html)
+    login_page::html(actix_web::http::StatusCode::OK, html)
 }
 
 fn candidate(p: &Professional) -> Candidate<'_> {

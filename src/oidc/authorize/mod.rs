@@ -115,9 +115,10 @@ fn respond(state: &AppState, issuer: &str, params: Result<Form, AuthorizeError>)
 /// carries `iss`, the issuer the request was sent to.
 pub fn error_response(issuer: &str, error: AuthorizeError) -> HttpResponse {
     match error {
-        AuthorizeError::Page { title, message } => HttpResponse::BadRequest()
-            .content_type("text/html; charset=utf-8")
-            .body(login_page::error_page(&title, &message)),
+        AuthorizeError::Page { title, message } => login_page::html(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            login_page::error_page(&title, &message),
+        ),
         AuthorizeError::Redirect {
             redirect_uri,
             mode,
