@@ -197,3 +197,26 @@ async fn a_bound_token_needs_the_same_certificate() {
             .contains("psc-mock-client-2")
     );
 }
+
+/// A malformed token, whatever bytes its parts hold, is a 401
+/// `invalid_token` whose challenge carries none of them raw.
+#[tokio::test]
+async fn malformed_tokens_get_a_clean_challenge() {
+    let app = spawn_app().await;
+    let header = |json: &str| B64.encode(json.as_bytes());
+    let tokens = [
+        format!("{}.e30.c2ln", header("{\"alg\":\"x\ny\"}")),
+        format!(
+            "{}.e30.c2ln",
+            header("{\"alg\":\"RS256\",\"kid\":\"\\u0001\\r\\n\"}")
+        ),
+        format!("{}.e30.c2ln", header("{\"alg\":\"é\"}")),
+        "a.b.c".to_owned(),
+        "....".to_owned(),
+    ];
+    for token in tokens {
+        let answer = app.userinfo(Who::Nobody, &token).await;
+        let why = answer.assert_bearer_error(401, "invalid_token");
+        assert!(why.is_ascii() && !why.contains(['\r', '\n']), "{why:?}");
+    }
+}
