@@ -84,6 +84,9 @@ pub struct AccessClaims {
     /// claims): read so that such a token is told apart.
     #[serde(rename = "clientId", default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Never issued here; checked when a presented token has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
 
 /// The claims of an ID token.
@@ -221,6 +224,7 @@ impl TokenIssuer {
             preferred_username: p.id_nat.clone(),
             cnf: confirmation(grant),
             client_id: None,
+            nbf: None,
         };
         let access_token = sign_with(&key, &access, s.claims.as_deref())?;
 

@@ -22,7 +22,7 @@ impl TokenIssuer {
                 claims.typ.as_str(),
                 TokenType::Bearer,
                 &claims.iss,
-                claims.exp,
+                (claims.nbf, claims.exp),
                 now,
             )?;
             return Ok(claims);
@@ -65,12 +65,11 @@ impl TokenIssuer {
     /// The same for a refresh token, against the internal HS512 key.
     pub fn verify_refresh(&self, token: &str, now: SystemTime) -> Result<RefreshClaims, String> {
         let claims: Value = self.refresh_key.verify(token).map_err(|e| e.to_string())?;
-        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
         self.check(
             text(&claims, "typ"),
             TokenType::Refresh,
             text(&claims, "iss"),
-            exp,
+            validity(&claims),
             now,
         )?;
         serde_json::from_value(claims).map_err(|e| format!("malformed claims: {e}"))
@@ -99,8 +98,13 @@ impl TokenIssuer {
     /// The raw claims of a token signed here, of type `typ`, unexpired.
     fn checked(&self, token: &str, typ: TokenType, now: SystemTime) -> Result<Value, String> {
         let claims: Value = self.keys.verify(token).map_err(|e| e.to_string())?;
-        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-        self.check(text(&claims, "typ"), typ, text(&claims, "iss"), exp, now)?;
+        self.check(
+            text(&claims, "typ"),
+            typ,
+            text(&claims, "iss"),
+            validity(&claims),
+            now,
+        )?;
         Ok(claims)
     }
 
@@ -109,7 +113,7 @@ impl TokenIssuer {
         typ: &str,
         expected: TokenType,
         iss: &str,
-        exp: u64,
+        (nbf, exp): (Option<u64>, u64),
         now: SystemTime,
     ) -> Result<(), String> {
         if typ != expected.as_str() {
@@ -124,6 +128,9 @@ impl TokenIssuer {
                 self.urls.issuer()
             ));
         }
+        if let Some(nbf) = nbf.filter(|nbf| unix_seconds(now) < *nbf) {
+            return Err(format!("the token is not valid before {nbf} (nbf)"));
+        }
         if unix_seconds(now) >= exp {
             let kind = if expected == TokenType::Bearer {
                 "access"
@@ -134,6 +141,14 @@ impl TokenIssuer {
         }
         Ok(())
     }
+}
+
+/// `nbf` (if any) and `exp` (0 if none: expired).
+fn validity(claims: &Value) -> (Option<u64>, u64) {
+    (
+        claims.get("nbf").and_then(Value::as_u64),
+        claims.get("exp").and_then(Value::as_u64).unwrap_or(0),
+    )
 }
 
 /// A string claim, or `""`.

@@ -220,3 +220,29 @@ async fn malformed_tokens_get_a_clean_challenge() {
         assert!(why.is_ascii() && !why.contains(['\r', '\n']), "{why:?}");
     }
 }
+
+/// A token not valid yet (`nbf` in the future) is refused, however it was
+/// signed: here re-signed with the committed test key, which is public.
+#[tokio::test]
+async fn a_token_not_valid_yet_is_refused() {
+    let app = spawn_app().await;
+    let tokens = app.tokens(PRO).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(access).unwrap();
+    let mut claims = payload(access);
+    let now = claims["iat"].as_u64().unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(
+        crate::helpers::read_key_file("signing-key.pem").as_bytes(),
+    )
+    .unwrap();
+    let sign = |claims: &Value| jsonwebtoken::encode(&header, claims, &key).unwrap();
+    // The same claims re-signed are accepted: the key and kid are right.
+    assert_eq!(app.userinfo(Who::Nobody, &sign(&claims)).await.status, 200);
+    claims["nbf"] = (now + 60).into();
+    let early = app.userinfo(Who::Nobody, &sign(&claims)).await;
+    let why = early.assert_bearer_error(401, "invalid_token");
+    assert!(why.contains("not valid before"), "{why}");
+    app.clock.advance(Duration::from_secs(61));
+    // …and accepted once it is valid (the access token lives 120 s).
+    assert_eq!(app.userinfo(Who::Nobody, &sign(&claims)).await.status, 200);
+}
