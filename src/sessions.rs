@@ -118,7 +118,7 @@ impl Sessions {
             }
         }
         let session = Session {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::keys::random_uuid(),
             client_id: new.client_id,
             id_nat: new.id_nat,
             scope: new.scope,

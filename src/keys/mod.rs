@@ -59,6 +59,19 @@ pub fn random_fraction() -> f64 {
     (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// A random (version 4) UUID, as Keycloak's token and session ids, from
+/// aws-lc's generator (`Uuid::new_v4` asks the kernel each time, a system
+/// call per id on the request path).
+pub fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        return uuid::Uuid::new_v4().to_string();
+    }
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 /// An unguessable identifier: 256 random bits, base64url.
 pub fn random_id() -> String {
     let mut bytes = [0u8; 32];
@@ -106,6 +119,15 @@ mod tests {
     #[test]
     fn at_hash_matches_the_oidc_example_shape() {
         assert_eq!(at_hash("abc").len(), 22);
+    }
+
+    #[test]
+    fn random_uuids_are_version_4_and_distinct() {
+        let (a, b) = (random_uuid(), random_uuid());
+        assert_ne!(a, b);
+        let parsed = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn redeem(request: &Request<'_>) -> Result<ServiceResponse, OAuthError> {
     let claims = ServiceClaims {
         exp: iat.saturating_add(ttl),
         iat,
-        jti: uuid::Uuid::new_v4().to_string(),
+        jti: crate::keys::random_uuid(),
         iss: issuer,
         sub: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, account.as_bytes()).to_string(),
         typ: TokenType::Bearer,
