@@ -57,7 +57,13 @@ pub fn protocol_services(
     ) {
         (true, _) => CertSource::Tls,
         (false, "") => CertSource::None,
-        (false, header) => CertSource::Header(header.to_owned()),
+        (false, header) => CertSource::header(
+            header,
+            Pki::load(&settings.pki)
+                .map(|pki| pki.client_cas)
+                .unwrap_or_default(),
+            state.clock.clone(),
+        ),
     };
     let state = state.clone();
     let limit = BodyLimit(settings.server.max_body_bytes);

@@ -7,7 +7,9 @@
 //! connection is parsed once, when the connection opens, and kept in its
 //! connection data; handlers read it through the [`ClientCert`] extractor.
 //! Behind a TLS-terminating proxy, the extractor reads it from a configured
-//! header instead.
+//! header instead, and checks it as the handshake would: it must chain to a
+//! configured client CA, be valid at the mock's time and allow client
+//! authentication. That header must only be reachable through the proxy.
 
 use std::any::Any;
 use std::future::{Ready, ready};
@@ -18,10 +20,13 @@ use actix_web::dev::{Extensions, Payload};
 use actix_web::rt::net::TcpStream;
 use actix_web::{FromRequest, HttpRequest, web};
 use rustls::pki_types::CertificateDer;
+use rustls::pki_types::UnixTime;
 use rustls::pki_types::pem::PemObject;
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::ClientCertVerifier;
 use rustls::{RootCertStore, ServerConfig};
 
+use crate::clock::Clock;
 use crate::error::OAuthError;
 use crate::keys::sha256_b64;
 use crate::pki::{Pki, PkiError};
@@ -59,23 +64,36 @@ impl PeerCertificate {
     }
 }
 
-/// The rustls configuration of the HTTPS listener.
-pub fn server_config(pki: Pki) -> Result<ServerConfig, PkiError> {
+/// The verifier of client certificates: chain to one of `client_cas`,
+/// validity, client-authentication usage.
+fn client_verifier(
+    client_cas: Vec<CertificateDer<'static>>,
+    optional: bool,
+) -> Result<Arc<dyn ClientCertVerifier>, PkiError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = RootCertStore::empty();
-    for ca in pki.client_cas {
+    for ca in client_cas {
         roots.add(ca).map_err(|e| PkiError::Pem {
             what: "client CA".into(),
             message: e.to_string(),
         })?;
     }
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .allow_unauthenticated()
-        .build()
-        .map_err(|e| PkiError::Pem {
-            what: "client CA".into(),
-            message: e.to_string(),
-        })?;
+    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+    let builder = if optional {
+        builder.allow_unauthenticated()
+    } else {
+        builder
+    };
+    builder.build().map_err(|e| PkiError::Pem {
+        what: "client CA".into(),
+        message: e.to_string(),
+    })
+}
+
+/// The rustls configuration of the HTTPS listener.
+pub fn server_config(pki: Pki) -> Result<ServerConfig, PkiError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = client_verifier(pki.client_cas, true)?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| PkiError::Pem {
@@ -113,10 +131,27 @@ pub fn capture_peer_certificate(connection: &dyn Any, data: &mut Extensions) {
 pub enum CertSource {
     /// The TLS connection itself.
     Tls,
-    /// A header set by a TLS-terminating proxy (URL-encoded PEM).
-    Header(String),
+    /// A header set by a TLS-terminating proxy (URL-encoded PEM), checked
+    /// against the client CAs at the mock's time (`None`: no CA could be
+    /// loaded, every certificate is refused).
+    Header {
+        name: String,
+        verifier: Option<Arc<dyn ClientCertVerifier>>,
+        clock: Clock,
+    },
     /// Plain HTTP without a certificate header: never any certificate.
     None,
+}
+
+impl CertSource {
+    /// The proxy-header source: `name`, checked against `client_cas`.
+    pub fn header(name: &str, client_cas: Vec<CertificateDer<'static>>, clock: Clock) -> Self {
+        Self::Header {
+            name: name.to_owned(),
+            verifier: client_verifier(client_cas, false).ok(),
+            clock,
+        }
+    }
 }
 
 /// The client certificate presented with a request, if any.
@@ -139,7 +174,11 @@ pub fn client_cert(req: &HttpRequest) -> Result<ClientCert, OAuthError> {
     match source {
         CertSource::Tls => Ok(ClientCert(req.conn_data::<Arc<PeerCertificate>>().cloned())),
         CertSource::None => Ok(ClientCert(None)),
-        CertSource::Header(name) => {
+        CertSource::Header {
+            name,
+            verifier,
+            clock,
+        } => {
             let Some(value) = req.headers().get(&name) else {
                 return Ok(ClientCert(None));
             };
@@ -155,6 +194,23 @@ pub fn client_cert(req: &HttpRequest) -> Result<ClientCert, OAuthError> {
             let der = CertificateDer::from_pem_slice(pem.as_bytes())
                 .map_err(|e| bad(format!("not a PEM certificate ({e})")))?;
             let peer = PeerCertificate::from_der(&der).map_err(bad)?;
+            // As the TLS handshake would: the chain, validity and usage.
+            let since_epoch = clock
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let checked = verifier
+                .ok_or_else(|| "no client CA could be loaded".to_owned())
+                .and_then(|v| {
+                    v.verify_client_cert(&der, &[], UnixTime::since_unix_epoch(since_epoch))
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(why) = checked {
+                return Err(OAuthError::invalid_client(format!(
+                    "the client certificate in {name} (CN {}) is refused: {why}; it must chain to a configured client CA, be valid now and allow client authentication",
+                    peer.describe_cn()
+                )));
+            }
             Ok(ClientCert(Some(Arc::new(peer))))
         }
     }

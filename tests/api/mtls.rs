@@ -304,3 +304,56 @@ async fn every_client_endpoint_accepts_tls_client_auth_and_needs_the_certificate
         assert_eq!(accepted.status().as_u16(), expected, "{path}");
     }
 }
+
+/// Behind a proxy, the header's certificate is checked as the handshake
+/// would check it: another CA, a server-only certificate and an expired
+/// one are refused, whatever their CN.
+#[tokio::test]
+async fn behind_a_proxy_the_header_certificate_must_chain_be_valid_and_for_clients() {
+    let app = spawn_app_with(|s| {
+        s.server.tls = false;
+        s.server.client_cert_header = "X-SSL-Client-Cert".into();
+        s.clients[0].require_certificate = false;
+    })
+    .await;
+    let plain = reqwest::Client::new();
+    let send = |pem: String| {
+        let escaped =
+            percent_encoding::utf8_percent_encode(&pem, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        let request = plain
+            .post(app.url(BC))
+            .header("X-SSL-Client-Cert", escaped)
+            .form(&[
+                ("client_id", "psc-mock-client"),
+                ("login_hint", PRO),
+                ("scope", "openid"),
+            ]);
+        async move { Answer::from(request.send().await.unwrap()).await }
+    };
+    // tls_client_auth with the right certificate: accepted.
+    assert_eq!(send(read_key_file("client.pem")).await.status, 200);
+    // Another CA, though its CN is the client_id.
+    let other = send(read_key_file("untrusted-client.pem")).await;
+    assert!(
+        other
+            .assert_error(401, "invalid_client")
+            .contains("must chain to a configured client CA")
+    );
+    // A server certificate of the right CA: not for client authentication.
+    let server = send(read_key_file("server.pem")).await;
+    assert!(
+        server
+            .assert_error(401, "invalid_client")
+            .contains("is refused")
+    );
+    // The client certificate once expired (it is valid until 2050).
+    app.clock
+        .advance(std::time::Duration::from_secs(30 * 366 * 86_400));
+    let expired = send(read_key_file("client.pem")).await;
+    assert!(
+        expired
+            .assert_error(401, "invalid_client")
+            .contains("is refused")
+    );
+}
