@@ -4,7 +4,7 @@
 //! Methods (RFC 6749 §2.3, RFC 8705 §2): `client_secret_basic`,
 //! `client_secret_post` and `tls_client_auth`. On top of the method, a
 //! client that requires a certificate must present one whose subject CN is
-//! its client_id, as PSC requires (FACTS §9).
+//! its client_id, as PSC requires (docs/fidelity.md).
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -90,7 +90,7 @@ pub enum OAuthError {
     },
 }
 
-/// Keycloak's exact description for a pending CIBA request (FACTS §3).
+/// Keycloak's exact description for a pending CIBA request (docs/fidelity.md).
 pub const PENDING_DESCRIPTION: &str =
     "The authorization request is still pending as the end-user hasn't yet been authenticated.";
 

@@ -2,7 +2,7 @@
 //! how it is regenerated (`psc-mock keys generate`).
 //!
 //! PSC requires a client certificate whose subject CN is the client_id
-//! (FACTS §9). psc-mock ships a CA, a server certificate, client
+//! (docs/fidelity.md). psc-mock ships a CA, a server certificate, client
 //! certificates for the default clients, a certificate of the same CN from
 //! another CA (for negative tests) and the token signing key, all generated
 //! here with rcgen. TLS keys are ECDSA P-256; the signing key is RSA-2048

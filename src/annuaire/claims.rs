@@ -1,5 +1,5 @@
 //! The claims PSC derives from a professional: userinfo and the identity
-//! claims of the tokens (FACTS §4–5).
+//! claims of the tokens (docs/annuaire.md, docs/fidelity.md).
 //!
 //! Scope rule (PSC publishes no scope-to-claim table; this follows what
 //! integrators see with `scope_all` and the names of PSC's scopes; the table
@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::model::{AuthMode, Exercice, OtherId, Professional};
 
-/// OIDs PSC appends to its coded values (FACTS §5).
+/// OIDs PSC appends to its coded values (docs/annuaire.md).
 const ROLE_OID: &str = "1.2.250.1.213.1.1.5.5";
 const SECTOR_OID: &str = "1.2.250.1.71.4.2.4";
 const PALIER: &str = "APPPRIP3^1.2.250.1.213.1.5.1.1.1";

@@ -1,6 +1,6 @@
 //! Real French communes and plausible street names, for generated addresses.
 //!
-//! `fake`'s French addresses invent town names and postcodes (STACK.md), and
+//! `fake`'s French addresses invent town names and postcodes (as measured when the stack was chosen), and
 //! an activity's `codePostal`, `codeCommune` (INSEE), `codeDepartement` and
 //! `bureauCedex` must agree with one another, so the generator draws its
 //! places from this table of our own instead. Every row is a real commune

@@ -1,4 +1,4 @@
-//! Check digits of the identifiers of the annuaire (FACTS §6).
+//! Check digits of the identifiers of the annuaire (docs/annuaire.md).
 //!
 //! RPPS, FINESS, SIREN and SIRET numbers all end with a Luhn check digit
 //! over the whole number; only the lengths differ.

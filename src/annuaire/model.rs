@@ -1,13 +1,13 @@
 //! A professional as the fake Annuaire santé knows them.
 //!
-//! Field names are PSC's own (`SubjectRefPro` spellings, FACTS §5), so that
+//! Field names are PSC's own (`SubjectRefPro` spellings, docs/annuaire.md), so that
 //! the fixture file reads like the claims it produces and the exercices and
 //! activities serialize to the wire shape unchanged. Every string that PSC
 //! may leave unknown defaults to `""`, PSC's convention.
 
 use serde::{Deserialize, Serialize};
 
-/// How the professional authenticates: the CIBA `channel` (FACTS §3).
+/// How the professional authenticates: the CIBA `channel` (docs/fidelity.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum AuthMode {
     /// The e-CPS phone app (PSC's default channel).

@@ -3,7 +3,7 @@
 //! PSC's `SubjectRefPro` carries bare codes (`"codeProfession": "10"`,
 //! `"codeSecteurDactivite": "SA07"`, …) taken from the nomenclatures the
 //! Agence du Numérique en Santé publishes on its terminology server
-//! (the "NOS", `https://mos.esante.gouv.fr/NOS/…`; FACTS §7). The codes and
+//! (the "NOS", `https://mos.esante.gouv.fr/NOS/…`; docs/annuaire.md). The codes and
 //! their French labels below are copied from those published tables
 //! (CodeSystem versions of 2023–2026); labels are ANS's own wording, which
 //! sometimes differs from older documents.
@@ -262,7 +262,7 @@ pub const CIVILITE: Nomenclature = Nomenclature {
 
 /// TRE_R11 civilité d'exercice (`codeCiviliteDexercice`), plus `M` and `MME`:
 /// TRE_R11 has only titles (DR, PR, …), but PSC sends the plain civilité of
-/// professionals without one (FACTS §7), so they are accepted here too.
+/// professionals without one (docs/annuaire.md), so they are accepted here too.
 pub const CIVILITE_EXERCICE: Nomenclature = Nomenclature {
     id: "TRE_R11",
     name: "civilité d'exercice",

@@ -155,7 +155,7 @@ pub struct PassiveKey {
     pub cert: Option<PathBuf>,
 }
 
-/// Token lifetimes, in seconds (defaults from FACTS §4: PSC's 120 s access
+/// Token lifetimes, in seconds (defaults from PSC's tokens, docs/fidelity.md: PSC's 120 s access
 /// token and 30 min refresh token).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

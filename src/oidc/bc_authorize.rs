@@ -1,5 +1,5 @@
 //! `POST …/ext/ciba/auth`: the backchannel authentication request (CIBA
-//! Core §7), in poll mode, with PSC's parameters (FACTS §3).
+//! Core §7), in poll mode, with PSC's parameters (docs/fidelity.md, endpoints and CIBA).
 //!
 //! Checks run in Keycloak's order: client authentication → CIBA enabled for
 //! the client → `login_hint` present → `scope` present → known

@@ -1,5 +1,5 @@
 //! PSC's OpenID Connect endpoints, at Keycloak's paths under the issuer
-//! (FACTS §1). One file per endpoint.
+//! (docs/fidelity.md). One file per endpoint.
 
 mod authorize;
 mod bc_authorize;

@@ -1,4 +1,4 @@
-//! Discovery at the standard path and at PSC's (FACTS §1–2).
+//! Discovery at the standard path and at PSC's (docs/fidelity.md).
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! Token shapes (FACTS §4), with signatures verified against the JWKS by two
+//! Token shapes (docs/fidelity.md), with signatures verified against the JWKS by two
 //! libraries independent of the server's signing code: `jsonwebtoken` and
 //! RustCrypto's `rsa`.
 

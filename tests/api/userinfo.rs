@@ -1,4 +1,4 @@
-//! Userinfo (FACTS §5) and RFC 6750 bearer token errors.
+//! Userinfo (docs/annuaire.md) and RFC 6750 bearer token errors.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! The CIBA grant (CIBA Core §10–11) with Keycloak's answers and
-//! descriptions (FACTS §3). A redeemed request starts a session.
+//! descriptions (docs/fidelity.md, endpoints and CIBA). A redeemed request starts a session.
 
 use super::Request;
 use crate::ciba::{PollError, PollOutcome};
