@@ -49,22 +49,10 @@ pub enum StartupError {
 pub fn protocol_services(
     settings: &Settings,
     state: &web::Data<AppState>,
+    cert_source: &CertSource,
     with_control: bool,
 ) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
-    let cert_source = match (
-        settings.server.tls,
-        settings.server.client_cert_header.as_str(),
-    ) {
-        (true, _) => CertSource::Tls,
-        (false, "") => CertSource::None,
-        (false, header) => CertSource::header(
-            header,
-            Pki::load(&settings.pki)
-                .map(|pki| pki.client_cas)
-                .unwrap_or_default(),
-            state.clock.clone(),
-        ),
-    };
+    let cert_source = cert_source.clone();
     let state = state.clone();
     let limit = BodyLimit(settings.server.max_body_bytes);
     let token = ControlToken(settings.control.token.clone());
@@ -150,12 +138,23 @@ impl Application {
             state.channel = Some(channel);
         }
         let state = web::Data::new(state);
+        // Built once, not in each worker's App.
+        let cert_source = CertSource::of(
+            &settings.server,
+            pki.client_cas.clone(),
+            state.clock.clone(),
+        );
         let control_token = web::Data::new(ControlToken(settings.control.token.clone()));
         let control_here = control_listener.is_none();
         let app_state = state.clone();
         let services = settings.clone();
         let mut server = HttpServer::new(move || {
-            App::new().configure(protocol_services(&services, &app_state, control_here))
+            App::new().configure(protocol_services(
+                &services,
+                &app_state,
+                &cert_source,
+                control_here,
+            ))
         })
         .on_connect(capture_peer_certificate)
         .client_request_timeout(Duration::from_secs(10))

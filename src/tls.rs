@@ -144,12 +144,21 @@ pub enum CertSource {
 }
 
 impl CertSource {
-    /// The proxy-header source: `name`, checked against `client_cas`.
-    pub fn header(name: &str, client_cas: Vec<CertificateDer<'static>>, clock: Clock) -> Self {
-        Self::Header {
-            name: name.to_owned(),
-            verifier: client_verifier(client_cas, false).ok(),
-            clock,
+    /// The source `server` configures: the TLS connection, a proxy header
+    /// checked against `client_cas` at `clock`'s time, or none.
+    pub fn of(
+        server: &crate::config::ServerSettings,
+        client_cas: Vec<CertificateDer<'static>>,
+        clock: Clock,
+    ) -> Self {
+        match (server.tls, server.client_cert_header.as_str()) {
+            (true, _) => Self::Tls,
+            (false, "") => Self::None,
+            (false, name) => Self::Header {
+                name: name.to_owned(),
+                verifier: client_verifier(client_cas, false).ok(),
+                clock,
+            },
         }
     }
 }

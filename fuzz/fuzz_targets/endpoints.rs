@@ -34,9 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use actix_web::body::{MessageBody, to_bytes};
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::header::{
-    CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, WWW_AUTHENTICATE,
-};
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION, WWW_AUTHENTICATE};
 use actix_web::http::{Method, StatusCode, Uri};
 use actix_web::rt::System;
 use actix_web::{App, test, web};
@@ -136,8 +134,16 @@ fn harness() -> Harness {
         ScriptFile::default(),
     ));
     let system = System::new();
+    let client_cas = psc_mock::pki::Pki::load(&settings.pki)
+        .expect("the embedded PKI loads")
+        .client_cas;
+    let cert_source =
+        psc_mock::tls::CertSource::of(&settings.server, client_cas, state.clock.clone());
     let app = App::new().configure(psc_mock::startup::protocol_services(
-        &settings, &state, false,
+        &settings,
+        &state,
+        &cert_source,
+        false,
     ));
     let service = system.block_on(test::init_service(app));
     let client = &settings.clients[0];
