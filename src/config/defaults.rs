@@ -21,41 +21,15 @@ impl Default for Settings {
             annuaire: AnnuaireSettings::default(),
             control: ControlSettings::default(),
             clients: vec![
+                local_client(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
                 ClientSettings {
-                    client_id: DEFAULT_CLIENT_ID.into(),
-                    client_secret: DEFAULT_CLIENT_SECRET.into(),
-                    ciba: true,
-                    require_certificate: true,
-                    redirect_uris: local_app("/callback"),
-                    post_logout_redirect_uris: local_app("/"),
-                    require_pkce: false,
-                    auto_login: false,
-                    client_credentials: false,
-                    ..ClientSettings::new("", "")
-                },
-                ClientSettings {
-                    client_id: "psc-mock-client-2".into(),
-                    client_secret: "psc-mock-secret-2".into(),
-                    ciba: true,
-                    require_certificate: true,
-                    redirect_uris: local_app("/callback"),
-                    post_logout_redirect_uris: local_app("/"),
                     require_pkce: true,
-                    auto_login: false,
-                    client_credentials: false,
-                    ..ClientSettings::new("", "")
+                    ..local_client("psc-mock-client-2", "psc-mock-secret-2")
                 },
                 ClientSettings {
-                    client_id: "psc-mock-no-ciba".into(),
-                    client_secret: "psc-mock-secret-no-ciba".into(),
                     ciba: false,
                     require_certificate: false,
-                    redirect_uris: local_app("/callback"),
-                    post_logout_redirect_uris: local_app("/"),
-                    require_pkce: false,
-                    auto_login: false,
-                    client_credentials: false,
-                    ..ClientSettings::new("", "")
+                    ..local_client("psc-mock-no-ciba", "psc-mock-secret-no-ciba")
                 },
             ],
         }
@@ -106,6 +80,16 @@ impl Default for CibaSettings {
             default_after_ms: 0,
             authentication_channel_uri: String::new(),
         }
+    }
+}
+
+/// A default client: CIBA and a certificate required (`ClientSettings::new`),
+/// a local web app's callback and logout URIs.
+fn local_client(client_id: &str, client_secret: &str) -> ClientSettings {
+    ClientSettings {
+        redirect_uris: local_app("/callback"),
+        post_logout_redirect_uris: local_app("/"),
+        ..ClientSettings::new(client_id, client_secret)
     }
 }
 
