@@ -181,7 +181,7 @@ impl Sessions {
         if session.client_id != client_id {
             return Err(SessionError::OtherClient(session.client_id.clone()));
         }
-        if self.rotate && session.refresh_jti != jti {
+        if !self.accepts_refresh(&session, jti) {
             return Err(SessionError::Stale);
         }
         session.refresh_jti = next_jti;

@@ -18,7 +18,7 @@ use crate::annuaire::ScopeSet;
 use crate::error::OAuthError;
 use crate::state::AppState;
 use crate::tls::ClientCert;
-use crate::tokens::has_openid;
+use crate::tokens::{has_openid, with_claims};
 
 /// Keycloak's description of a token that fails its checks.
 const VERIFICATION_FAILED: &str = "Token verification failed";
@@ -78,12 +78,7 @@ pub async fn handle(
     // Claims a scenario added to the session's tokens are added here too.
     let body = match &session.claims {
         None => serde_json::to_vec(&body),
-        Some(extra) => serde_json::to_value(body).and_then(|mut value| {
-            if let Some(map) = value.as_object_mut() {
-                map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-            }
-            serde_json::to_vec(&value)
-        }),
+        Some(extra) => with_claims(&body, extra).and_then(|value| serde_json::to_vec(&value)),
     }
     .map_err(|e| OAuthError::ServerError(format!("userinfo could not be serialized: {e}")))?;
     Ok(HttpResponse::Ok()

@@ -294,11 +294,20 @@ fn sign_with<T: Serialize>(
     let Some(extra) = extra else {
         return key.sign(claims);
     };
-    let mut value = serde_json::to_value(claims)?;
+    key.sign(&with_claims(claims, extra)?)
+}
+
+/// `document` as JSON with `extra` claims (a scenario's) added, or
+/// replacing those of the same name: the tokens' and userinfo's rule.
+pub fn with_claims<T: Serialize>(
+    document: &T,
+    extra: &Map<String, Value>,
+) -> Result<Value, serde_json::Error> {
+    let mut value = serde_json::to_value(document)?;
     if let Some(map) = value.as_object_mut() {
         map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
-    key.sign(&value)
+    Ok(value)
 }
 
 /// The `cnf` claim of a grant bound to a certificate.
