@@ -28,7 +28,6 @@ Configuration (environment):
 Prints one line per step; exits 1 with "FAILED: ..." on the first failure.
 """
 
-import os
 import sys
 import time
 from urllib.parse import parse_qsl, urlsplit
@@ -41,38 +40,11 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from checks import Failure, check, env, json_body, step
+
 TIMEOUT = 10
 # Allowed clock skew when checking exp and iat.
 LEEWAY = 30
-
-
-class Failure(Exception):
-    """A check that did not hold; its message says which."""
-
-
-def env(name, default=None):
-    value = os.environ.get(name, default)
-    if value is None or value == "":
-        raise Failure(f"environment variable {name} is not set")
-    return value
-
-
-def step(message):
-    print(message, flush=True)
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def json_body(response, what):
-    try:
-        return response.json()
-    except ValueError:
-        raise Failure(
-            f"{what}: HTTP {response.status_code}, not JSON: {response.text[:500]!r}"
-        ) from None
 
 
 def main():
