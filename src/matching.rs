@@ -109,30 +109,41 @@ pub struct Facts<'a> {
     pub binding_message: Option<&'a str>,
 }
 
-/// A pattern as the API describes it: an exact string or `{"regex": …}`.
-#[derive(utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum PatternSchema {
-    Exact(String),
-    Regex { regex: String },
+/// The API's description of a pattern, written by hand as its serde
+/// implementation is: an exact string or `{"regex": …}`.
+impl utoipa::PartialSchema for Pattern {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let exact = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("the exact value"));
+        let regex = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("regex", ObjectBuilder::new().schema_type(Type::String))
+            .required("regex")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ))
+            .description(Some(
+                "a regular expression (the regex crate's syntax, unanchored)",
+            ));
+        OneOfBuilder::new().item(exact).item(regex).into()
+    }
 }
+
+impl utoipa::ToSchema for Pattern {}
 
 /// What a scenario or fault applies to; every field named must match.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Matcher {
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<PatternSchema>)]
     pub login_hint: Option<Pattern>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<PatternSchema>)]
     pub client_id: Option<Pattern>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<PatternSchema>)]
     pub channel: Option<Pattern>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<PatternSchema>)]
     pub binding_message: Option<Pattern>,
 }
 

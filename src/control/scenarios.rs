@@ -40,15 +40,44 @@ pub struct ScenarioList {
     scenarios: Vec<Scenario>,
 }
 
-/// The body of `PUT /mock/scenarios/{id}`.
+/// The body of `PUT /mock/scenarios/{id}`: an outcome when it has an
+/// `action`, a whole scenario otherwise.
 #[derive(utoipa::ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
 pub enum ScenarioOrOutcome {
     /// A whole scenario, given the path's id.
     Scenario(Box<Scenario>),
     /// The sticky behaviour of the professional whose idNat is the id.
     Outcome(Outcome),
+}
+
+impl ScenarioOrOutcome {
+    /// Reads the body, naming the wrong value's path. Not serde's
+    /// `untagged`, whose error names no field.
+    fn parse(value: Value) -> Result<Self, ControlError> {
+        if value.get("action").is_some() {
+            Ok(Self::Outcome(body::parse(value)?))
+        } else {
+            Ok(Self::Scenario(Box::new(body::parse(value)?)))
+        }
+    }
+
+    /// The scenario stored under `id`.
+    fn into_scenario(self, id: String) -> Result<Scenario, ControlError> {
+        match self {
+            Self::Outcome(outcome) => Ok(Scenario::for_professional(&id, outcome)),
+            Self::Scenario(scenario) if !scenario.id.is_empty() && scenario.id != id => {
+                Err(ControlError::BadRequest(format!(
+                    "the body's id {:?} differs from the path's {id:?}",
+                    scenario.id
+                )))
+            }
+            Self::Scenario(mut scenario) => {
+                scenario.id = id;
+                Ok(*scenario)
+            }
+        }
+    }
 }
 
 /// `POST /mock/scenarios`: 201 with the scenario (and its id).
@@ -99,22 +128,8 @@ pub async fn put(
     path: web::Path<String>,
     value: web::Json<Value>,
 ) -> Result<HttpResponse, ControlError> {
-    let id = path.into_inner();
-    let value = value.into_inner();
-    let bare_outcome = value.get("action").is_some();
-    let scenario = if bare_outcome {
-        Scenario::for_professional(&id, body::parse::<Outcome>(value)?)
-    } else {
-        let mut scenario: Scenario = body::parse(value)?;
-        if !scenario.id.is_empty() && scenario.id != id {
-            return Err(ControlError::BadRequest(format!(
-                "the body's id {:?} differs from the path's {id:?}",
-                scenario.id
-            )));
-        }
-        scenario.id = id;
-        scenario
-    };
+    let scenario =
+        ScenarioOrOutcome::parse(value.into_inner())?.into_scenario(path.into_inner())?;
     scenario
         .validate(&state.annuaire)
         .map_err(ControlError::BadRequest)?;

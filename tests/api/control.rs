@@ -327,4 +327,20 @@ async fn the_openapi_document_describes_every_control_route() {
         .collect();
     let unique: std::collections::HashSet<_> = operations.iter().collect();
     assert_eq!(unique.len(), operations.len(), "operationIds are unique");
+
+    // The wire types are the schema types: a pattern is a string or
+    // {"regex": …}, an answer's action one of three words.
+    let schemas = &doc.body["components"]["schemas"];
+    let pattern = &schemas["Pattern"]["oneOf"];
+    assert_eq!(pattern[0]["type"], "string", "{pattern}");
+    assert_eq!(pattern[1]["required"], json!(["regex"]), "{pattern}");
+    assert_eq!(
+        schemas["Decision"]["enum"],
+        json!(["approve", "deny", "expire"])
+    );
+    let put = &paths["/mock/scenarios/{id}"]["put"]["requestBody"]["content"];
+    assert_eq!(
+        put["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ScenarioOrOutcome"
+    );
 }
