@@ -48,43 +48,38 @@ pub fn at_hash(access_token: &str) -> String {
     B64.encode(&digest.as_ref()[..16])
 }
 
-/// A uniformly random number in `[0, 1)`, for shares of requests and
-/// random latencies (0 if the OS has no entropy source).
-pub fn random_fraction() -> f64 {
-    let mut bytes = [0u8; 8];
+/// `N` random bytes from aws-lc's generator. AWS-LC's `RAND_bytes` aborts
+/// the process itself when the system has no entropy, so its error is not
+/// reachable; were it ever, psc-mock stops the same way rather than hand
+/// out a predictable id.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     if aws_lc_rs::rand::fill(&mut bytes).is_err() {
-        return 0.0;
+        tracing::error!("the system's random generator failed; stopping");
+        std::process::abort();
     }
+    bytes
+}
+
+/// A uniformly random number in `[0, 1)`, for shares of requests and
+/// random latencies.
+pub fn random_fraction() -> f64 {
     // 53 random bits: the precision of an f64 in [0, 1).
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+    (u64::from_le_bytes(random_bytes()) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A random (version 4) UUID, as Keycloak's token and session ids, from
 /// aws-lc's generator (`Uuid::new_v4` asks the kernel each time, a system
 /// call per id on the request path).
 pub fn random_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
-        return uuid::Uuid::new_v4().to_string();
-    }
-    uuid::Builder::from_random_bytes(bytes)
+    uuid::Builder::from_random_bytes(random_bytes())
         .into_uuid()
         .to_string()
 }
 
 /// An unguessable identifier: 256 random bits, base64url.
 pub fn random_id() -> String {
-    let mut bytes = [0u8; 32];
-    // aws-lc's RNG only fails if the OS has no entropy source at all; the
-    // UUID fallback keeps the request path free of panics even then.
-    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
-        return format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-    }
-    B64.encode(bytes)
+    B64.encode(random_bytes::<32>())
 }
 
 #[cfg(test)]
