@@ -5,10 +5,18 @@
 //! string or `{"regex": "…"}`. Every fact named must match; an empty
 //! matcher matches everything. A fact the request does not carry (no
 //! `binding_message`, say) does not match a pattern that names it.
+//!
+//! Faults are matched before the client is authenticated, so what a
+//! regex may cost is bounded: each compiles to at most
+//! [`MAX_REGEX_BYTES`], all of them together (scenarios and faults) to
+//! [`PatternBudget`]'s total, and a regex only looks at facts of at most
+//! [`MAX_REGEX_FACT`] bytes (docs/control.md, "Patterns").
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -16,19 +24,72 @@ use serde_json::Value;
 /// Longest pattern accepted, exact or regex.
 const MAX_PATTERN: usize = 1024;
 
+/// Largest compiled regex, in bytes of memory.
+pub const MAX_REGEX_BYTES: usize = 256 * 1024;
+
+/// Longest fact a regex looks at: a longer one matches no regex (exact
+/// patterns still compare it whole). Login hints, client ids and channels
+/// are far shorter; so are binding messages meant for a phone's screen.
+/// Beyond this length the worst regexes within [`MAX_REGEX_BYTES`] cost
+/// milliseconds per fact, against a tenth of one up to it.
+pub const MAX_REGEX_FACT: usize = 128;
+
 /// A string to compare with: exactly, or by regular expression (the
 /// `regex` crate's syntax, unanchored unless the pattern says `^…$`).
 #[derive(Clone)]
 pub enum Pattern {
     Exact(String),
-    Regex(Regex),
+    Regex(Compiled),
+}
+
+/// A compiled regex, its source and what it weighs.
+#[derive(Clone)]
+pub struct Compiled {
+    source: String,
+    regex: Regex,
+    bytes: usize,
+}
+
+impl Compiled {
+    fn new(source: &str) -> Result<Self, String> {
+        let config = meta::Config::new()
+            .nfa_size_limit(Some(MAX_REGEX_BYTES))
+            .hybrid_cache_capacity(MAX_REGEX_BYTES);
+        let regex = Regex::builder()
+            .configure(config)
+            .build(source)
+            .map_err(|e| match e.size_limit() {
+                Some(limit) => {
+                    format!("invalid regex {source:?}: it compiles to more than {limit} bytes")
+                }
+                None => format!("invalid regex {source:?}: {e}"),
+            })?;
+        let bytes = regex.memory_usage().max(source.len());
+        Ok(Self {
+            source: source.to_owned(),
+            regex,
+            bytes,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
 }
 
 impl Pattern {
     pub fn matches(&self, value: &str) -> bool {
         match self {
             Self::Exact(s) => s == value,
-            Self::Regex(r) => r.is_match(value),
+            Self::Regex(r) => value.len() <= MAX_REGEX_FACT && r.regex.is_match(value),
+        }
+    }
+
+    /// The memory its regex takes, if it is one (what the budget counts).
+    pub fn regex_bytes(&self) -> usize {
+        match self {
+            Self::Exact(_) => 0,
+            Self::Regex(r) => r.bytes,
         }
     }
 
@@ -91,12 +152,70 @@ impl<'de> Deserialize<'de> for Pattern {
         }
         // Small compiled sizes: a short pattern like `\w{400}` would
         // otherwise take megabytes.
-        RegexBuilder::new(text)
-            .size_limit(256 * 1024)
-            .dfa_size_limit(256 * 1024)
-            .build()
+        Compiled::new(text)
             .map(Self::Regex)
-            .map_err(|e| D::Error::custom(format!("invalid regex {text:?}: {e}")))
+            .map_err(D::Error::custom)
+    }
+}
+
+/// The memory all compiled regexes may take together, scenarios and faults
+/// alike: shared by their registries, reserved when one is added and given
+/// back when it goes.
+#[derive(Debug, Clone)]
+pub struct PatternBudget {
+    used: Arc<AtomicUsize>,
+    max: usize,
+}
+
+impl PatternBudget {
+    /// The default total, 2 MiB: eight of the largest regexes, or hundreds
+    /// of usual ones (`^app-` takes 2 KiB, `^\d{11}$` 57 KiB).
+    pub const DEFAULT: usize = 8 * MAX_REGEX_BYTES;
+
+    pub fn new(max: usize) -> Self {
+        Self {
+            used: Arc::new(AtomicUsize::new(0)),
+            max,
+        }
+    }
+
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Takes `bytes` if they fit once `freeing` (held by what they replace)
+    /// is given back; false, and nothing taken, otherwise.
+    pub fn try_reserve(&self, bytes: usize, freeing: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                let after = used.saturating_sub(freeing).saturating_add(bytes);
+                (after <= self.max).then_some(used + bytes)
+            })
+            .is_ok()
+    }
+
+    /// Takes `bytes` whatever the total (an item given back, the start-up
+    /// set, which was checked when it was loaded).
+    pub fn force(&self, bytes: usize) {
+        self.used.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    pub fn release(&self, bytes: usize) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(bytes))
+            });
+    }
+
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+}
+
+impl Default for PatternBudget {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT)
     }
 }
 
@@ -156,6 +275,20 @@ impl Matcher {
         }
     }
 
+    /// The memory its regexes take.
+    pub fn regex_bytes(&self) -> usize {
+        [
+            &self.login_hint,
+            &self.client_id,
+            &self.channel,
+            &self.binding_message,
+        ]
+        .into_iter()
+        .flatten()
+        .map(Pattern::regex_bytes)
+        .sum()
+    }
+
     pub fn matches(&self, facts: &Facts<'_>) -> bool {
         fn one(pattern: &Option<Pattern>, fact: Option<&str>) -> bool {
             match pattern {
@@ -196,6 +329,30 @@ mod tests {
             login_hint: Some("8997002456670"),
             ..facts
         }));
+    }
+
+    #[test]
+    fn regexes_look_at_short_facts_only_and_weigh_what_they_compile_to() {
+        let m = matcher(r#"{"binding_message": {"regex": "^a+$"}}"#).unwrap();
+        let long = "a".repeat(MAX_REGEX_FACT + 1);
+        let short = &long[..MAX_REGEX_FACT];
+        let facts = |msg| Facts {
+            binding_message: Some(msg),
+            ..Facts::default()
+        };
+        assert!(m.matches(&facts(short)));
+        assert!(!m.matches(&facts(&long)));
+        let exact = matcher(&format!(r#"{{"binding_message": "{long}"}}"#)).unwrap();
+        assert!(exact.matches(&facts(&long)), "exact values compare whole");
+        assert_eq!(exact.regex_bytes(), 0);
+
+        let light = matcher(r#"{"client_id": {"regex": "^app-"}}"#).unwrap();
+        let heavy = matcher(r#"{"client_id": {"regex": "^\\d{11}$"}}"#).unwrap();
+        assert!(light.regex_bytes() > 0);
+        assert!(heavy.regex_bytes() > 10 * light.regex_bytes());
+        assert!(heavy.regex_bytes() <= MAX_REGEX_BYTES);
+        let e = matcher(r#"{"channel": {"regex": "(?-u:[a-z]{1,800}){3}"}}"#).unwrap_err();
+        assert!(e.contains("compiles to more than 262144 bytes"), "{e}");
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //!
 //! One generic store, so that the rules (ids, caps, the given-back step of
 //! a refused request) are written once; each kind says its id prefix and
-//! what it weighs.
+//! what it weighs. The memory of compiled regexes is one budget that the
+//! registries share ([`PatternBudget`]).
 
 use std::sync::{Mutex, MutexGuard};
+
+use crate::matching::PatternBudget;
 
 /// What a registry holds.
 pub trait Item: Clone {
@@ -19,6 +22,10 @@ pub trait Item: Clone {
     fn set_id(&mut self, id: String);
     /// The bytes it holds (what the byte cap counts).
     fn weight(&self) -> usize;
+    /// The memory its compiled regexes take (what the shared budget counts).
+    fn regex_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// Why an item was not added.
@@ -35,6 +42,14 @@ pub enum RegistryError {
         noun: &'static str,
         max_bytes: usize,
     },
+    #[error(
+        "the regexes of the scenarios and faults would take more than {max} bytes once compiled (this {noun} adds {adds}); use exact values, simpler regexes, or DELETE some"
+    )]
+    Patterns {
+        noun: &'static str,
+        adds: usize,
+        max: usize,
+    },
 }
 
 /// The items, oldest first, and what the caps count.
@@ -43,6 +58,7 @@ pub struct Entries<T> {
     pub list: Vec<T>,
     next_id: u64,
     bytes: usize,
+    budget: PatternBudget,
 }
 
 impl<T: Item> Entries<T> {
@@ -61,12 +77,19 @@ impl<T: Item> Entries<T> {
     pub fn remove(&mut self, i: usize) -> T {
         let gone = self.list.remove(i);
         self.bytes = self.bytes.saturating_sub(gone.weight());
+        self.budget.release(gone.regex_bytes());
         gone
     }
 
     /// Appends `item` as it is (a step given back: no cap applies, so that
     /// a refused request can always undo what it took).
     pub fn push(&mut self, item: T) {
+        self.budget.force(item.regex_bytes());
+        self.push_reserved(item);
+    }
+
+    /// Appends `item`, its regexes' memory already reserved.
+    fn push_reserved(&mut self, item: T) {
         self.bytes += item.weight();
         self.list.push(item);
     }
@@ -85,13 +108,15 @@ pub struct Registry<T> {
 }
 
 impl<T: Item> Registry<T> {
-    /// At most `cap` items, and `max_bytes` of them together.
-    pub fn new(cap: usize, max_bytes: usize) -> Self {
+    /// At most `cap` items, and `max_bytes` of them together; their regexes
+    /// within `budget`.
+    pub fn new(cap: usize, max_bytes: usize, budget: PatternBudget) -> Self {
         Self {
             entries: Mutex::new(Entries {
                 list: Vec::new(),
                 next_id: 0,
                 bytes: 0,
+                budget,
             }),
             cap,
             max_bytes,
@@ -113,15 +138,15 @@ impl<T: Item> Registry<T> {
             item.set_id(id);
         }
         let existing = entries.position(item.id());
-        let freed = match existing {
+        let (freed, regex_freed) = match existing {
             Some(_) if !replace => {
                 return Err(RegistryError::Exists {
                     noun: T::NOUN,
                     id: item.id().to_owned(),
                 });
             }
-            Some(i) => entries.list[i].weight(),
-            None => 0,
+            Some(i) => (entries.list[i].weight(), entries.list[i].regex_bytes()),
+            None => (0, 0),
         };
         if existing.is_none() && entries.list.len() >= self.cap {
             return Err(RegistryError::Full {
@@ -135,10 +160,17 @@ impl<T: Item> Registry<T> {
                 max_bytes: self.max_bytes,
             });
         }
+        if !entries.budget.try_reserve(item.regex_bytes(), regex_freed) {
+            return Err(RegistryError::Patterns {
+                noun: T::NOUN,
+                adds: item.regex_bytes(),
+                max: entries.budget.max(),
+            });
+        }
         if let Some(i) = existing {
             entries.remove(i);
         }
-        entries.push(item.clone());
+        entries.push_reserved(item.clone());
         Ok(item)
     }
 
@@ -166,8 +198,9 @@ impl<T: Item> Registry<T> {
     /// without an id get one.
     pub fn replace_all(&self, items: Vec<T>) {
         let mut entries = self.lock();
-        entries.list.clear();
-        entries.bytes = 0;
+        while let Some(last) = entries.list.len().checked_sub(1) {
+            entries.remove(last);
+        }
         for mut item in items {
             if item.id().is_empty() {
                 let id = entries.fresh_id();
@@ -201,7 +234,7 @@ mod tests {
 
     #[test]
     fn ids_caps_and_replacement() {
-        let r = Registry::new(2, 10);
+        let r = Registry::new(2, 10, PatternBudget::default());
         assert_eq!(r.add(Note(String::new(), 3), false).unwrap().0, "note-1");
         assert_eq!(
             r.add(Note("note-1".into(), 1), false).unwrap_err(),
@@ -227,5 +260,64 @@ mod tests {
         r.replace_all(vec![Note("note-2".into(), 0), Note(String::new(), 0)]);
         let ids: Vec<String> = r.list().into_iter().map(|n| n.0).collect();
         assert_eq!(ids, ["note-2", "note-3"]);
+    }
+
+    /// An item whose regexes take `.1` bytes.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Rx(String, usize);
+
+    impl Item for Rx {
+        const PREFIX: &'static str = "rx";
+        const NOUN: &'static str = "rx";
+        fn id(&self) -> &str {
+            &self.0
+        }
+        fn set_id(&mut self, id: String) {
+            self.0 = id;
+        }
+        fn weight(&self) -> usize {
+            0
+        }
+        fn regex_bytes(&self) -> usize {
+            self.1
+        }
+    }
+
+    #[test]
+    fn registries_share_one_regex_budget() {
+        let budget = PatternBudget::new(10);
+        let (a, b) = (
+            Registry::new(9, usize::MAX, budget.clone()),
+            Registry::new(9, usize::MAX, budget.clone()),
+        );
+        a.add(Rx("a1".into(), 6), false).unwrap();
+        let refused = b.add(Rx("b1".into(), 5), false).unwrap_err();
+        assert_eq!(
+            refused,
+            RegistryError::Patterns {
+                noun: "rx",
+                adds: 5,
+                max: 10
+            }
+        );
+        assert!(b.is_empty(), "a refusal changes nothing");
+        assert_eq!(budget.used(), 6);
+        // Replacing counts what the old one gives back.
+        a.add(Rx("a1".into(), 9), true).unwrap();
+        assert_eq!(budget.used(), 9);
+        a.remove("a1").unwrap();
+        b.add(Rx("b1".into(), 5), false).unwrap();
+        a.add(Rx("a2".into(), 5), false).unwrap();
+        assert_eq!(budget.used(), 10);
+        // A step taken and given back keeps the count right.
+        let mut entries = b.lock();
+        let taken = entries.remove(0);
+        entries.push(taken);
+        drop(entries);
+        assert_eq!(budget.used(), 10);
+        // A reset gives back what it drops.
+        a.replace_all(Vec::new());
+        b.replace_all(vec![Rx("b2".into(), 1)]);
+        assert_eq!(budget.used(), 1);
     }
 }

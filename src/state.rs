@@ -11,7 +11,7 @@ use crate::config::{CibaSettings, Settings};
 use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::keys::Keys;
-use crate::scenarios::{Outcome, Scenarios, ScriptFile};
+use crate::scenarios::{Outcome, PatternBudget, Scenarios, ScriptFile};
 use crate::sessions::Sessions;
 use crate::tokens::TokenIssuer;
 use crate::urls::Urls;
@@ -56,14 +56,15 @@ impl AppState {
         let urls = Urls::new(settings);
         let ciba = &settings.ciba;
         let default = Outcome::new(ciba.default_action, ciba.default_after_ms);
+        let patterns = PatternBudget::default();
         let state = Self {
             clock,
             clients: Clients::new(settings),
             annuaire,
             ciba: CibaStore::new(ciba.max_requests, Duration::from_secs(ciba.keep_finished_s)),
             ciba_settings: ciba.clone(),
-            scenarios: Scenarios::new(default, MAX_SCENARIOS),
-            faults: Faults::new(MAX_FAULTS),
+            scenarios: Scenarios::new(default, MAX_SCENARIOS, patterns.clone()),
+            faults: Faults::new(MAX_FAULTS, patterns),
             journal: Journal::new(settings.control.journal_capacity),
             codeflow: CodeFlow::new(MAX_CODE_FLOW),
             sessions: Sessions::new(

@@ -110,7 +110,9 @@ impl From<crate::registry::RegistryError> for ControlError {
         use crate::registry::RegistryError;
         match e {
             RegistryError::Exists { .. } => Self::Conflict(e.to_string()),
-            RegistryError::Full { .. } | RegistryError::TooBig { .. } => Self::Full(e.to_string()),
+            RegistryError::Full { .. }
+            | RegistryError::TooBig { .. }
+            | RegistryError::Patterns { .. } => Self::Full(e.to_string()),
         }
     }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
 use crate::keys::random_fraction;
-use crate::matching::{Facts, Matcher};
+use crate::matching::{Facts, Matcher, PatternBudget};
 
 pub use tamper::tamper;
 
@@ -249,6 +249,10 @@ impl Item for Fault {
     fn weight(&self) -> usize {
         0
     }
+
+    fn regex_bytes(&self) -> usize {
+        self.matcher.regex_bytes()
+    }
 }
 
 /// One use of fault `i`: its count goes down, and it goes at zero.
@@ -271,9 +275,10 @@ pub struct Faults {
 }
 
 impl Faults {
-    pub fn new(cap: usize) -> Self {
+    /// At most `cap` faults, their regexes within `budget`.
+    pub fn new(cap: usize, budget: PatternBudget) -> Self {
         Self {
-            registry: Registry::new(cap, usize::MAX),
+            registry: Registry::new(cap, usize::MAX, budget),
             rogue: tamper::RogueKey::default(),
         }
     }
@@ -365,7 +370,7 @@ mod tests {
 
     #[test]
     fn a_counted_fault_fires_that_many_times() {
-        let faults = Faults::new(10);
+        let faults = Faults::new(10, PatternBudget::default());
         faults
             .add(fault(
                 r#"{"endpoint": "token", "fault": {"type": "error", "status": 503}, "count": 2}"#,
@@ -380,7 +385,7 @@ mod tests {
 
     #[test]
     fn matchers_and_the_newest_fault_decide() {
-        let faults = Faults::new(10);
+        let faults = Faults::new(10, PatternBudget::default());
         faults.add(fault(r#"{"fault": {"type": "drop"}}"#)).unwrap();
         faults
             .add(fault(
@@ -398,7 +403,7 @@ mod tests {
 
     #[test]
     fn a_share_fires_about_that_often() {
-        let faults = Faults::new(10);
+        let faults = Faults::new(10, PatternBudget::default());
         faults
             .add(fault(r#"{"fault": {"type": "drop"}, "share": 0.25}"#))
             .unwrap();

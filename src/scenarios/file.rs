@@ -91,6 +91,22 @@ impl ScriptFile {
                 return Err(format!("faults[{i}]: id {:?} is used twice", fault.id));
             }
         }
+        let regexes: usize = file
+            .scenarios
+            .iter()
+            .map(|s| s.matcher.regex_bytes())
+            .sum::<usize>()
+            + file
+                .faults
+                .iter()
+                .map(|f| f.matcher.regex_bytes())
+                .sum::<usize>();
+        let max = crate::matching::PatternBudget::DEFAULT;
+        if regexes > max {
+            return Err(format!(
+                "the regexes of its scenarios and faults take {regexes} bytes once compiled; at most {max}"
+            ));
+        }
         Ok(file)
     }
 }

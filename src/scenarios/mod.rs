@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::annuaire::Annuaire;
 
-pub use crate::matching::{Facts, Matcher, Pattern};
+pub use crate::matching::{Facts, Matcher, Pattern, PatternBudget};
 pub use crate::outcome::{MAX_AFTER_MS, Outcome};
 pub use file::{ScriptFile, ScriptFileError, at_path};
 
@@ -159,6 +159,10 @@ impl Item for Scenario {
     fn weight(&self) -> usize {
         self.weight
     }
+
+    fn regex_bytes(&self) -> usize {
+        self.matcher.regex_bytes()
+    }
 }
 
 /// An outcome taken from the scenarios, to give back if the request it was
@@ -188,9 +192,10 @@ pub struct Scenarios {
 }
 
 impl Scenarios {
-    pub fn new(default: Outcome, cap: usize) -> Self {
+    /// At most `cap` scenarios, their regexes within `budget`.
+    pub fn new(default: Outcome, cap: usize, budget: PatternBudget) -> Self {
         Self {
-            registry: Registry::new(cap, MAX_TOTAL_BYTES),
+            registry: Registry::new(cap, MAX_TOTAL_BYTES, budget),
             default,
         }
     }
@@ -322,7 +327,7 @@ mod tests {
 
     #[test]
     fn steps_play_in_order_then_the_default_comes_back() {
-        let s = Scenarios::new(Outcome::new(Action::Never, 0), 10);
+        let s = Scenarios::new(Outcome::new(Action::Never, 0), 10, PatternBudget::default());
         s.add(
             scenario(r#"{"match": {"login_hint": "a"}, "steps": [{"action": "deny"}, {"action": "approve", "after_ms": 5}]}"#),
             false,
@@ -340,7 +345,7 @@ mod tests {
 
     #[test]
     fn the_newest_match_wins_and_always_is_sticky() {
-        let s = Scenarios::new(Outcome::new(Action::Never, 0), 10);
+        let s = Scenarios::new(Outcome::new(Action::Never, 0), 10, PatternBudget::default());
         s.add(scenario(r#"{"always": {"action": "approve"}}"#), false)
             .unwrap();
         s.add(
@@ -360,7 +365,7 @@ mod tests {
 
     #[test]
     fn scenarios_built_in_code_behave_like_posted_ones() {
-        let s = Scenarios::new(Outcome::new(Action::Never, 0), 10);
+        let s = Scenarios::new(Outcome::new(Action::Never, 0), 10, PatternBudget::default());
         let steps = Scenario::steps(
             Matcher::login_hint("a"),
             [
@@ -383,7 +388,11 @@ mod tests {
 
     #[test]
     fn the_professionals_own_default_comes_before_the_global_one() {
-        let s = Scenarios::new(Outcome::new(Action::Approve, 0), 10);
+        let s = Scenarios::new(
+            Outcome::new(Action::Approve, 0),
+            10,
+            PatternBudget::default(),
+        );
         let own = Outcome::new(Action::Deny, 0);
         assert_eq!(s.outcome(&hint("a"), Some(&own)).action, Action::Deny);
         s.add(
@@ -396,7 +405,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_the_cap_holds() {
-        let s = Scenarios::new(Outcome::new(Action::Never, 0), 2);
+        let s = Scenarios::new(Outcome::new(Action::Never, 0), 2, PatternBudget::default());
         let a = s
             .add(scenario(r#"{"always": {"action": "deny"}}"#), false)
             .unwrap();
@@ -423,7 +432,7 @@ mod tests {
         assert!(s.remove("scenario-1").is_none());
 
         // Generated ids skip those a caller chose.
-        let s = Scenarios::new(Outcome::new(Action::Never, 0), 5);
+        let s = Scenarios::new(Outcome::new(Action::Never, 0), 5, PatternBudget::default());
         s.add(
             scenario(r#"{"id": "scenario-1", "always": {"action": "deny"}}"#),
             false,

@@ -342,3 +342,67 @@ async fn faults_match_on_client_id_and_are_validated() {
         204
     );
 }
+
+/// Faults are matched before the client is authenticated, so the regexes
+/// of faults and scenarios share one bounded budget (docs/control.md,
+/// "Patterns"): a test that asks for more is told so, and a long fact is
+/// not given to a regex at all.
+#[tokio::test]
+async fn regexes_of_faults_and_scenarios_share_one_budget() {
+    let app = spawn_app().await;
+    // ≈ 88 KiB compiled each, the costliest kind to match.
+    let heavy = |n: usize| json!({"regex": format!("(?-u:[a-z]{{1,300}}){{3}}[0-9]{n}")});
+    let mut added = 0;
+    let refused = loop {
+        let body = json!({"endpoint": "token", "match": {"client_id": heavy(added)},
+                          "fault": {"type": "error", "status": 503}});
+        let answer = app.control(Method::POST, "/mock/faults", Some(body)).await;
+        if answer.status != 201 {
+            break answer;
+        }
+        added += 1;
+        assert!(added < 100, "the budget never ran out");
+    };
+    assert!((20..30).contains(&added), "{added} heavy regexes fitted");
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    let why = refused.body["error_description"].as_str().unwrap();
+    assert!(why.contains("regexes of the scenarios and faults"), "{why}");
+
+    // The same budget for scenarios.
+    let scenario = json!({"match": {"login_hint": heavy(999)}, "always": {"action": "deny"}});
+    let answer = app
+        .control(Method::POST, "/mock/scenarios", Some(scenario.clone()))
+        .await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    // Exact values cost nothing.
+    let exact = json!({"match": {"login_hint": PRO}, "always": {"action": "deny"}});
+    let answer = app
+        .control(Method::POST, "/mock/scenarios", Some(exact))
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    // A reset gives it all back.
+    assert_eq!(
+        app.control(Method::POST, "/mock/reset", None).await.status,
+        204
+    );
+    let answer = app
+        .control(Method::POST, "/mock/scenarios", Some(scenario))
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+
+    // A fact longer than 128 bytes is matched by exact values only.
+    let body = json!({"endpoint": "bc_authorize", "match": {"binding_message": {"regex": "^x+$"}},
+                      "fault": {"type": "error", "status": 500}});
+    fault(&app, body).await;
+    let bc = "/protocol/openid-connect/ext/ciba/auth";
+    for (length, injected) in [(129, false), (128, true)] {
+        let message = "x".repeat(length);
+        let form = [
+            ("login_hint", PRO),
+            ("scope", "openid scope_all"),
+            ("binding_message", message.as_str()),
+        ];
+        let answer = app.post_form(Who::Client, bc, &form).await;
+        assert_eq!(answer.status == 500, injected, "{length}: {}", answer.body);
+    }
+}
