@@ -48,37 +48,6 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    /// The endpoint a request path (`/auth/realms/{realm}/…`, or PSC's
-    /// `/auth`) is for; an unknown path is none.
-    pub fn of_path(path: &str) -> Option<Self> {
-        if path == WALLET_AUTHORIZE {
-            return Some(Self::Authorize);
-        }
-        let under = path.strip_prefix("/auth/realms/")?;
-        let Some((_realm, tail)) = under.split_once('/') else {
-            return Some(Self::Realm);
-        };
-        let path = &path[path.len() - tail.len() - 1..];
-        let table = [
-            (DISCOVERY, Self::Discovery),
-            (WALLET_DISCOVERY, Self::Discovery),
-            (JWKS, Self::Jwks),
-            (BC_AUTHORIZE, Self::BcAuthorize),
-            (CIBA_CALLBACK, Self::CibaCallback),
-            (TOKEN, Self::Token),
-            (INTROSPECT, Self::Introspect),
-            (REVOKE, Self::Revoke),
-            (LOGOUT, Self::Logout),
-            (USERINFO, Self::Userinfo),
-            (AUTHORIZE, Self::Authorize),
-            (LOGIN_PATH, Self::Login),
-        ];
-        table
-            .into_iter()
-            .find(|(known, _)| path == *known)
-            .map(|(_, endpoint)| endpoint)
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Any => "*",
@@ -95,26 +64,5 @@ impl Endpoint {
             Self::Revoke => "revoke",
             Self::Logout => "logout",
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Endpoint, TOKEN};
-
-    #[test]
-    fn endpoints_are_named_by_their_exact_path() {
-        let at = |tail: &str| Endpoint::of_path(&format!("/auth/realms/esante-wallet{tail}"));
-        assert_eq!(at(TOKEN), Some(Endpoint::Token));
-        assert_eq!(
-            at("/protocol/openid-connect/token/introspect"),
-            Some(Endpoint::Introspect)
-        );
-        assert_eq!(
-            at("/protocol/openid-connect/auth/login"),
-            Some(Endpoint::Login)
-        );
-        assert_eq!(at("/x/protocol/openid-connect/token"), None);
-        assert_eq!(Endpoint::of_path("/protocol/openid-connect/token"), None);
     }
 }

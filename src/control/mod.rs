@@ -25,7 +25,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::Serialize;
 
-use crate::oidc::resource;
+use crate::oidc::Mount;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -161,70 +161,80 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(json)
             .app_data(path)
             .app_data(query)
-            .service(resource("/health", "GET").route(web::get().to(misc::health)))
-            .service(resource("/openapi.json", "GET").route(web::get().to(openapi::document)))
-            .service(resource("/ui", "GET").route(web::get().to(ui::page)))
-            .service(resource("/ciba/requests", "GET").route(web::get().to(ciba::list)))
-            .service(resource("/ciba/recent", "GET").route(web::get().to(ciba::recent)))
+            .service(Mount::at("/health").get(misc::health).done())
+            .service(Mount::at("/openapi.json").get(openapi::document).done())
+            .service(Mount::at("/ui").get(ui::page).done())
+            .service(Mount::at("/ciba/requests").get(ciba::list).done())
+            .service(Mount::at("/ciba/recent").get(ciba::recent).done())
             // The conformance suite's automated approval (before the
             // `{auth_req_id}` route, which would take "actionize").
-            .service(resource("/ciba/actionize", "POST").route(web::post().to(ciba::actionize)))
+            .service(Mount::at("/ciba/actionize").post(ciba::actionize).done())
             .service(
-                resource("/ciba/requests/{auth_req_id}", "GET").route(web::get().to(ciba::get)),
+                Mount::at("/ciba/requests/{auth_req_id}")
+                    .get(ciba::get)
+                    .done(),
             )
             .service(
-                resource("/ciba/requests/{auth_req_id}/{action}", "POST")
-                    .route(web::post().to(ciba::decide)),
+                Mount::at("/ciba/requests/{auth_req_id}/{action}")
+                    .post(ciba::decide)
+                    .done(),
             )
             .service(
-                resource("/scenarios", "GET, POST, DELETE")
-                    .route(web::get().to(scenarios::list))
-                    .route(web::post().to(scenarios::create))
-                    .route(web::delete().to(scenarios::delete_all)),
+                Mount::at("/scenarios")
+                    .get(scenarios::list)
+                    .post(scenarios::create)
+                    .delete(scenarios::delete_all)
+                    .done(),
             )
             // Ids default to idNats, which may contain a '/'.
             .service(
-                resource("/scenarios/{id:.+}", "GET, PUT, DELETE")
-                    .route(web::get().to(scenarios::get))
-                    .route(web::put().to(scenarios::put))
-                    .route(web::delete().to(scenarios::delete)),
+                Mount::at("/scenarios/{id:.+}")
+                    .get(scenarios::get)
+                    .put(scenarios::put)
+                    .delete(scenarios::delete)
+                    .done(),
             )
             .service(
-                resource("/faults", "GET, POST, DELETE")
-                    .route(web::get().to(faults::list))
-                    .route(web::post().to(faults::create))
-                    .route(web::delete().to(faults::delete_all)),
+                Mount::at("/faults")
+                    .get(faults::list)
+                    .post(faults::create)
+                    .delete(faults::delete_all)
+                    .done(),
             )
             .service(
-                resource("/faults/{id:.+}", "GET, DELETE")
-                    .route(web::get().to(faults::get))
-                    .route(web::delete().to(faults::delete)),
+                Mount::at("/faults/{id:.+}")
+                    .get(faults::get)
+                    .delete(faults::delete)
+                    .done(),
             )
             .service(
-                resource("/journal", "GET, DELETE")
-                    .route(web::get().to(journal::list))
-                    .route(web::delete().to(journal::clear)),
+                Mount::at("/journal")
+                    .get(journal::list)
+                    .delete(journal::clear)
+                    .done(),
             )
             .service(
-                resource("/identities", "GET, POST")
-                    .route(web::get().to(identities::list))
-                    .route(web::post().to(identities::add)),
+                Mount::at("/identities")
+                    .get(identities::list)
+                    .post(identities::add)
+                    .done(),
             )
             // idNats issued by structures contain a '/': the tail takes it.
             .service(
-                resource("/identities/{id_nat:.+}", "GET, DELETE")
-                    .route(web::get().to(identities::get))
-                    .route(web::delete().to(identities::remove)),
+                Mount::at("/identities/{id_nat:.+}")
+                    .get(identities::get)
+                    .delete(identities::remove)
+                    .done(),
             )
+            .service(Mount::at("/keys").get(keys::list).post(keys::add).done())
             .service(
-                resource("/keys", "GET, POST")
-                    .route(web::get().to(keys::list))
-                    .route(web::post().to(keys::add)),
+                Mount::at("/keys/{kid}/activate")
+                    .post(keys::activate)
+                    .done(),
             )
-            .service(resource("/keys/{kid}/activate", "POST").route(web::post().to(keys::activate)))
-            .service(resource("/keys/{kid}", "DELETE").route(web::delete().to(keys::retire)))
-            .service(resource("/clock", "GET").route(web::get().to(misc::clock)))
-            .service(resource("/clock/advance", "POST").route(web::post().to(misc::advance_clock)))
-            .service(resource("/reset", "POST").route(web::post().to(misc::reset))),
+            .service(Mount::at("/keys/{kid}").delete(keys::retire).done())
+            .service(Mount::at("/clock").get(misc::clock).done())
+            .service(Mount::at("/clock/advance").post(misc::advance_clock).done())
+            .service(Mount::at("/reset").post(misc::reset).done()),
     );
 }

@@ -10,6 +10,7 @@ mod here;
 mod introspect;
 mod jwks;
 mod logout;
+mod mount;
 mod observe;
 pub mod params;
 mod realm;
@@ -27,77 +28,87 @@ pub use crate::endpoint::{
     LOGOUT, REVOKE, TOKEN, USERINFO, WALLET_DISCOVERY,
 };
 pub use here::Here;
+pub use mount::Mount;
+
+use actix_web::middleware::from_fn;
 
 /// Mounts the endpoints under `/auth/realms/{realm}`, and the
-/// authorization endpoint at PSC's wallet path, `/auth`.
+/// authorization endpoint at PSC's wallet path, `/auth`. Each is mounted
+/// with the endpoint it serves (for the journal and faults); an unknown
+/// path under the realm is journaled too, as `*`.
 pub fn routes(realm: &str) -> impl FnOnce(&mut web::ServiceConfig) + '_ {
+    use Endpoint as E;
     move |cfg| {
         // A resource, not a scope: a scope "/auth" would also take every
         // path under /auth/realms.
         cfg.service(
-            resource(crate::urls::WALLET_AUTHORIZE, "GET, POST")
-                .wrap(actix_web::middleware::from_fn(observe::observe))
-                .route(web::get().to(authorize::get))
-                .route(web::post().to(authorize::post)),
+            Mount::at(crate::urls::WALLET_AUTHORIZE)
+                .get(authorize::get)
+                .post(authorize::post)
+                .serving(E::Authorize),
+        );
+        let unknown = actix_service::apply(
+            from_fn(|req, next| observe::observe(E::Any, req, next)),
+            web::to(not_found),
         );
         cfg.service(
             web::scope(&format!("/auth/realms/{realm}"))
-                .wrap(actix_web::middleware::from_fn(observe::observe))
-                .service(resource("", "GET").route(web::get().to(realm::get)))
-                .service(resource(DISCOVERY, "GET").route(web::get().to(discovery::get)))
-                .service(resource(WALLET_DISCOVERY, "GET").route(web::get().to(discovery::get)))
-                .service(resource(JWKS, "GET").route(web::get().to(jwks::get)))
-                .service(resource(BC_AUTHORIZE, "POST").route(web::post().to(bc_authorize::post)))
-                .service(resource(CIBA_CALLBACK, "POST").route(web::post().to(ciba_callback::post)))
-                .service(resource(TOKEN, "POST").route(web::post().to(token::post)))
-                .service(resource(INTROSPECT, "POST").route(web::post().to(introspect::post)))
-                .service(resource(REVOKE, "POST").route(web::post().to(revoke::post)))
+                .service(Mount::at("").get(realm::get).serving(E::Realm))
                 .service(
-                    resource(LOGOUT, "GET, POST")
-                        .route(web::get().to(logout::get))
-                        .route(web::post().to(logout::post)),
+                    Mount::at(DISCOVERY)
+                        .get(discovery::get)
+                        .serving(E::Discovery),
                 )
                 .service(
-                    resource(USERINFO, "GET, POST")
-                        .route(web::get().to(userinfo::handle))
-                        .route(web::post().to(userinfo::handle)),
+                    Mount::at(WALLET_DISCOVERY)
+                        .get(discovery::get)
+                        .serving(E::Discovery),
+                )
+                .service(Mount::at(JWKS).get(jwks::get).serving(E::Jwks))
+                .service(
+                    Mount::at(BC_AUTHORIZE)
+                        .post(bc_authorize::post)
+                        .serving(E::BcAuthorize),
                 )
                 .service(
-                    resource(AUTHORIZE, "GET, POST")
-                        .route(web::get().to(authorize::get))
-                        .route(web::post().to(authorize::post)),
+                    Mount::at(CIBA_CALLBACK)
+                        .post(ciba_callback::post)
+                        .serving(E::CibaCallback),
+                )
+                .service(Mount::at(TOKEN).post(token::post).serving(E::Token))
+                .service(
+                    Mount::at(INTROSPECT)
+                        .post(introspect::post)
+                        .serving(E::Introspect),
+                )
+                .service(Mount::at(REVOKE).post(revoke::post).serving(E::Revoke))
+                .service(
+                    Mount::at(LOGOUT)
+                        .get(logout::get)
+                        .post(logout::post)
+                        .serving(E::Logout),
                 )
                 .service(
-                    resource(LOGIN_PATH, "GET, POST")
-                        .route(web::get().to(authorize::search))
-                        .route(web::post().to(authorize::decide)),
-                ),
+                    Mount::at(USERINFO)
+                        .get(userinfo::handle)
+                        .post(userinfo::handle)
+                        .serving(E::Userinfo),
+                )
+                .service(
+                    Mount::at(AUTHORIZE)
+                        .get(authorize::get)
+                        .post(authorize::post)
+                        .serving(E::Authorize),
+                )
+                .service(
+                    Mount::at(LOGIN_PATH)
+                        .get(authorize::search)
+                        .post(authorize::decide)
+                        .serving(E::Login),
+                )
+                .default_service(unknown),
         );
     }
-}
-
-/// The methods a resource answers, for the `Allow` header of its 405s.
-#[derive(Debug, Clone, Copy)]
-struct Allow(&'static str);
-
-/// A resource whose other methods get a JSON 405 with an `Allow` header
-/// listing `allow` (RFC 9110 §15.5.6), rather than an empty one.
-pub fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path)
-        .app_data(Allow(allow))
-        .default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let error =
-        OAuthError::MethodNotAllowed(format!("{} is not allowed on {}", req.method(), req.path()));
-    let mut response = HttpResponse::from_error(error);
-    if let Some(Allow(allow)) = req.app_data::<Allow>()
-        && let Ok(value) = header::HeaderValue::from_str(allow)
-    {
-        response.headers_mut().insert(header::ALLOW, value);
-    }
-    response
 }
 
 /// Unknown paths: a JSON 404 naming the path; under another realm,

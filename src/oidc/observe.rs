@@ -48,7 +48,9 @@ impl Seen {
     }
 }
 
+/// Around the handlers of `endpoint` (attached where it is mounted).
 pub async fn observe(
+    endpoint: Endpoint,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -60,7 +62,6 @@ pub async fn observe(
     };
     let started = Stopwatch::start();
     let at = state.clock.now();
-    let endpoint = Endpoint::of_path(req.path()).unwrap_or(Endpoint::Any);
     let limit = body_limit(req.request());
 
     // A form is read and parsed here, once; other bodies (the channel's

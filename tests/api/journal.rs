@@ -182,3 +182,69 @@ async fn the_ring_buffer_keeps_the_last_entries() {
     assert_eq!(seqs, [3, 4, 5]);
     assert_eq!(kept[0]["endpoint"], "discovery");
 }
+
+/// Each route is mounted with the endpoint it serves: the journal names
+/// it whatever the method (a refused one too), and an unknown path under
+/// the realm is journaled as `*`.
+#[tokio::test]
+async fn every_route_is_journaled_under_the_endpoint_it_was_mounted_for() {
+    let app = spawn_app().await;
+    let cases = [
+        (Method::GET, "", "realm"),
+        (
+            Method::GET,
+            "/.well-known/openid-configuration",
+            "discovery",
+        ),
+        (
+            Method::GET,
+            "/.well-known/wallet-openid-configuration",
+            "discovery",
+        ),
+        (Method::GET, "/protocol/openid-connect/certs", "jwks"),
+        (
+            Method::GET,
+            "/protocol/openid-connect/ext/ciba/auth",
+            "bc_authorize",
+        ),
+        (
+            Method::POST,
+            "/protocol/openid-connect/ext/ciba/auth/callback",
+            "ciba_callback",
+        ),
+        (Method::POST, "/protocol/openid-connect/token", "token"),
+        (
+            Method::DELETE,
+            "/protocol/openid-connect/token/introspect",
+            "introspect",
+        ),
+        (Method::POST, "/protocol/openid-connect/revoke", "revoke"),
+        (Method::GET, "/protocol/openid-connect/logout", "logout"),
+        (Method::GET, "/protocol/openid-connect/userinfo", "userinfo"),
+        (Method::GET, "/protocol/openid-connect/auth", "authorize"),
+        (Method::GET, "/protocol/openid-connect/auth/login", "login"),
+        (Method::GET, "/protocol/openid-connect/tokens", "*"),
+    ];
+    for (method, tail, _) in &cases {
+        client(Who::Nobody)
+            .request(method.clone(), app.url(tail))
+            .send()
+            .await
+            .unwrap();
+    }
+    client(Who::Nobody)
+        .get(format!("{}/auth", app.base))
+        .send()
+        .await
+        .unwrap();
+    let all = journal(&app, "").await;
+    let seen: Vec<_> = all
+        .iter()
+        .map(|e| e["endpoint"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<_> = cases.iter().map(|(_, _, name)| *name).collect();
+    expected.push("authorize");
+    assert_eq!(seen, expected);
+    assert_eq!(all[13]["status"], 404);
+    assert_eq!(all[4]["status"], 405, "{}", all[4]);
+}
