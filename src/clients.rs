@@ -15,6 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::config::{ClientSettings, Settings};
 use crate::error::OAuthError;
 use crate::form::Form;
+use crate::identifiers::ClientId;
 use crate::tls::PeerCertificate;
 
 /// Keycloak's description of a failed client authentication.
@@ -23,7 +24,7 @@ pub const INVALID_CREDENTIALS: &str = "Invalid client or Invalid client credenti
 /// A registered client.
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub client_id: String,
+    pub client_id: ClientId,
     secret: String,
     pub ciba: bool,
     pub require_certificate: bool,
@@ -97,7 +98,7 @@ impl Clients {
             .iter()
             .map(|c| {
                 let client = Client {
-                    client_id: c.client_id.clone(),
+                    client_id: ClientId::new(c.client_id.clone()),
                     secret: c.client_secret.clone(),
                     ciba: c.ciba,
                     require_certificate: c.require_certificate,

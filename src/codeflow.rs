@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use dashmap::DashMap;
 
 use crate::clock::later;
+use crate::identifiers::ClientId;
 use crate::keys::random_id;
 
 /// How long the login page may stay open.
@@ -92,7 +93,7 @@ impl ResponseMode {
 /// An authorization request, validated, waiting for the professional.
 #[derive(Debug, Clone)]
 pub struct Pending {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: String,
     pub response_mode: ResponseMode,
     pub scope: String,
@@ -110,7 +111,7 @@ pub struct Pending {
 /// What a code stands for.
 #[derive(Debug, Clone)]
 pub struct Code {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: String,
     pub scope: String,
     pub nonce: Option<String>,
@@ -131,7 +132,7 @@ pub enum CodeError {
     #[error("Code is expired")]
     Expired,
     #[error("the code was issued to client {0:?}")]
-    OtherClient(String),
+    OtherClient(ClientId),
     #[error("Incorrect redirect_uri: the code was issued for {0:?}")]
     RedirectUri(String),
     #[error("PKCE code verifier not specified")]

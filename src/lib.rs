@@ -35,6 +35,7 @@ pub mod endpoint;
 pub mod error;
 pub mod faults;
 pub mod form;
+pub mod identifiers;
 pub mod journal;
 pub mod keys;
 pub mod login_page;

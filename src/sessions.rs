@@ -22,13 +22,14 @@ use serde_json::{Map, Value};
 
 use crate::annuaire::AuthMode;
 use crate::clock::later;
+use crate::identifiers::{ClientId, IdNat};
 
 /// One login of one professional at one client.
 #[derive(Debug, Clone, Serialize)]
 pub struct Session {
     pub id: String,
-    pub client_id: String,
-    pub id_nat: String,
+    pub client_id: ClientId,
+    pub id_nat: IdNat,
     pub scope: String,
     pub acr: String,
     pub auth_mode: AuthMode,
@@ -54,8 +55,8 @@ pub struct Session {
 /// What identifies the login when a session starts.
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub client_id: String,
-    pub id_nat: String,
+    pub client_id: ClientId,
+    pub id_nat: IdNat,
     pub scope: String,
     pub acr: String,
     pub auth_mode: AuthMode,
@@ -70,7 +71,7 @@ pub enum SessionError {
     #[error("Stale token: this refresh token was already used (tokens rotate)")]
     Stale,
     #[error("the refresh token was issued to client {0:?}")]
-    OtherClient(String),
+    OtherClient(ClientId),
 }
 
 #[derive(Debug)]

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use serde::Deserialize;
 
+use crate::identifiers::IdNat;
 pub use claims::{ScopeSet, UserInfo};
 pub use ids::{luhn_valid, rpps_of};
 pub use model::{Activity, AuthMode, Exercice, OtherId, Professional};
@@ -46,7 +47,7 @@ pub enum AnnuaireError {
 /// One thing wrong with one professional.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub id_nat: String,
+    pub id_nat: IdNat,
     /// The field's path in the file, e.g. `exercices[0].activities[1].codePostal`.
     pub field: String,
     pub message: String,
@@ -58,7 +59,7 @@ pub enum AddError {
     #[error("invalid professional:{}", list(.0))]
     Invalid(Vec<Problem>),
     #[error("a professional with idNat {0:?} already exists")]
-    Exists(String),
+    Exists(IdNat),
     #[error("no more professionals can be added at run time ({0} at most); DELETE some")]
     Full(usize),
 }
@@ -104,7 +105,7 @@ impl FixtureFile {
 /// Every known professional, by idNat.
 #[derive(Debug, Default)]
 pub struct Annuaire {
-    by_id_nat: DashMap<String, Arc<Professional>>,
+    by_id_nat: DashMap<IdNat, Arc<Professional>>,
     /// Professionals added at run time (control API) and still there.
     added: std::sync::atomic::AtomicUsize,
 }
@@ -264,7 +265,7 @@ fn complete(p: &mut Professional) {
             "CAB"
         };
         p.other_ids.push(OtherId {
-            identifiant: p.id_nat.clone(),
+            identifiant: p.id_nat.to_string(),
             origine: origine.into(),
             qualite: 1,
         });

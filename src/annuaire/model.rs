@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::identifiers::IdNat;
+
 /// How the professional authenticates: the CIBA `channel` (docs/fidelity.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum AuthMode {
@@ -44,7 +46,7 @@ fn both_modes() -> Vec<AuthMode> {
 pub struct Professional {
     /// National identifier (`8` + RPPS, `0` + ADELI, …): `SubjectNameID`,
     /// `preferred_username` and the CIBA `login_hint`.
-    pub id_nat: String,
+    pub id_nat: IdNat,
     /// The OIDC `sub`; derived from `idNat` (a stable UUID) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,

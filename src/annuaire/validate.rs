@@ -111,7 +111,7 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn fail(&mut self, at: At, field: &str, message: impl Into<String>) {
         self.problems.push(Problem {
-            id_nat: self.id_nat.to_owned(),
+            id_nat: crate::identifiers::IdNat::new(self.id_nat),
             field: at.path(field),
             message: message.into(),
         });
@@ -466,7 +466,7 @@ mod tests {
     #[test]
     fn each_broken_field_is_named_with_what_is_wrong() {
         let rows: &[(Mutation, &str, &str)] = &[
-            (|p| p.id_nat.clear(), "idNat", "is required"),
+            (|p| p.id_nat = "".into(), "idNat", "is required"),
             (|p| p.id_nat = "8997 0024566".into(), "idNat", "whitespace"),
             (|p| p.id_nat = "899700245668".into(), "idNat", "Luhn"),
             (|p| p.id_nat = "012345678X".into(), "idNat", "ADELI"),

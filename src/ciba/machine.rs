@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Action, Approval};
 use crate::annuaire::AuthMode;
 use crate::clock::later;
+use crate::identifiers::{AuthReqId, ClientId, IdNat};
 
 /// Where a request stands at a given instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -28,8 +29,8 @@ pub enum Status {
 /// The validated parameters of a backchannel authentication request.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
-    pub client_id: String,
-    pub login_hint: String,
+    pub client_id: ClientId,
+    pub login_hint: IdNat,
     pub scope: String,
     pub acr: String,
     pub binding_message: Option<String>,
@@ -40,9 +41,9 @@ pub struct NewRequest {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CibaRequest {
-    pub auth_req_id: String,
-    pub client_id: String,
-    pub login_hint: String,
+    pub auth_req_id: AuthReqId,
+    pub client_id: ClientId,
+    pub login_hint: IdNat,
     pub scope: String,
     pub acr: String,
     pub binding_message: Option<String>,
@@ -82,7 +83,7 @@ pub enum PollError {
 }
 
 impl CibaRequest {
-    pub fn new(auth_req_id: String, params: NewRequest, now: SystemTime) -> Self {
+    pub fn new(auth_req_id: AuthReqId, params: NewRequest, now: SystemTime) -> Self {
         Self {
             auth_req_id,
             client_id: params.client_id,
@@ -161,8 +162,8 @@ impl CibaRequest {
     }
 
     /// A poll of the token endpoint by `client_id` at `now`.
-    pub fn poll(&mut self, client_id: &str, now: SystemTime) -> Result<(), PollError> {
-        if self.client_id != client_id {
+    pub fn poll(&mut self, client_id: &ClientId, now: SystemTime) -> Result<(), PollError> {
+        if self.client_id != *client_id {
             return Err(PollError::OtherClient);
         }
         let status = self.status(now);
@@ -286,7 +287,7 @@ mod tests {
         for (name, setup, client, at, expected) in cases {
             let mut r = request();
             setup(&mut r);
-            assert_eq!(r.poll(client, t(at)), expected, "{name}");
+            assert_eq!(r.poll(&client.into(), t(at)), expected, "{name}");
         }
     }
 
@@ -294,28 +295,31 @@ mod tests {
     fn tokens_are_issued_once() {
         let mut r = request();
         r.decide(Action::Approve, t(0)).unwrap();
-        assert_eq!(r.poll("app", t(0)), Ok(()));
-        assert_eq!(r.poll("app", t(10_000)), Err(PollError::AlreadyRedeemed));
+        assert_eq!(r.poll(&"app".into(), t(0)), Ok(()));
+        assert_eq!(
+            r.poll(&"app".into(), t(10_000)),
+            Err(PollError::AlreadyRedeemed)
+        );
         assert_eq!(r.status(t(10_000)), Status::Redeemed);
     }
 
     #[test]
     fn polling_too_fast_slows_down_by_five_seconds_each_time() {
         let mut r = request();
-        assert_eq!(r.poll("app", t(0)), Err(PollError::Pending));
+        assert_eq!(r.poll(&"app".into(), t(0)), Err(PollError::Pending));
         assert_eq!(
-            r.poll("app", t(500)),
+            r.poll(&"app".into(), t(500)),
             Err(PollError::SlowDown {
                 new_interval: Duration::from_secs(6)
             })
         );
         assert_eq!(
-            r.poll("app", t(5_000)),
+            r.poll(&"app".into(), t(5_000)),
             Err(PollError::SlowDown {
                 new_interval: Duration::from_secs(11)
             })
         );
-        assert_eq!(r.poll("app", t(16_000)), Err(PollError::Pending));
+        assert_eq!(r.poll(&"app".into(), t(16_000)), Err(PollError::Pending));
     }
 
     #[test]

@@ -174,13 +174,13 @@ proptest! {
                     if let Some((action, due)) = schedule {
                         model.schedule(action, due);
                     }
-                    models.insert(request.auth_req_id.clone(), model);
-                    ids.push(request.auth_req_id);
+                    models.insert(request.auth_req_id.to_string(), model);
+                    ids.push(request.auth_req_id.into());
                 }
                 Op::Poll { request, other_client } => {
                     let Some(id) = recent(&ids, request) else { continue };
                     let client = if other_client { "intruder" } else { "app" };
-                    let got = outcome(store.poll(&id, client, now));
+                    let got = outcome(store.poll(&id, &client.into(), now));
                     let model = models.get_mut(&id).unwrap();
                     let expected = model.poll(other_client, now);
                     prop_assert_eq!(&got, &expected, "poll of {}", id);

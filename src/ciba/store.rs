@@ -26,6 +26,7 @@ use super::machine::{CibaRequest, NewRequest, PollError, Status};
 use super::{Action, Approval};
 use crate::annuaire::AuthMode;
 use crate::clock::later;
+use crate::identifiers::{AuthReqId, ClientId, IdNat};
 use crate::keys::random_id;
 
 /// How many finished requests the history keeps.
@@ -49,9 +50,9 @@ pub enum Ending {
 /// A request that left the store, as the history keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
-    pub auth_req_id: String,
-    pub client_id: String,
-    pub login_hint: String,
+    pub auth_req_id: AuthReqId,
+    pub client_id: ClientId,
+    pub login_hint: IdNat,
     pub binding_message: Option<String>,
     pub channel: AuthMode,
     pub outcome: Ending,
@@ -94,7 +95,7 @@ pub enum PollOutcome {
 
 #[derive(Debug)]
 pub struct CibaStore {
-    requests: DashMap<String, CibaRequest>,
+    requests: DashMap<AuthReqId, CibaRequest>,
     /// Slots held: requests stored, plus those being inserted.
     held: AtomicUsize,
     cap: usize,
@@ -132,7 +133,7 @@ impl CibaStore {
                 }
             }
         }
-        let mut request = CibaRequest::new(random_id(), params, now);
+        let mut request = CibaRequest::new(AuthReqId::new(random_id()), params, now);
         if let Some((action, due)) = schedule {
             request.schedule(action, due);
         }
@@ -167,7 +168,7 @@ impl CibaStore {
     }
 
     /// A token-endpoint poll, atomic per `auth_req_id`.
-    pub fn poll(&self, auth_req_id: &str, client_id: &str, now: SystemTime) -> PollOutcome {
+    pub fn poll(&self, auth_req_id: &str, client_id: &ClientId, now: SystemTime) -> PollOutcome {
         let mut outcome = PollOutcome::Unknown;
         self.requests.remove_if_mut(auth_req_id, |_, request| {
             match request.poll(client_id, now) {
@@ -454,11 +455,11 @@ mod tests {
             )
             .unwrap();
         assert!(matches!(
-            store.poll(&r.auth_req_id, "app", t0()),
+            store.poll(&r.auth_req_id, &"app".into(), t0()),
             PollOutcome::Redeemed(_)
         ));
         assert!(matches!(
-            store.poll(&r.auth_req_id, "app", t0()),
+            store.poll(&r.auth_req_id, &"app".into(), t0()),
             PollOutcome::Unknown
         ));
         assert!(store.is_empty());
@@ -485,7 +486,10 @@ mod tests {
                 let store = store.clone();
                 let id = r.auth_req_id.clone();
                 std::thread::spawn(move || {
-                    matches!(store.poll(&id, "app", t0()), PollOutcome::Redeemed(_))
+                    matches!(
+                        store.poll(&id, &"app".into(), t0()),
+                        PollOutcome::Redeemed(_)
+                    )
                 })
             })
             .collect();
@@ -498,7 +502,7 @@ mod tests {
         assert_eq!(store.recent().len(), 1, "one redemption, one history entry");
     }
 
-    fn approved_and_redeemed(store: &CibaStore, at: SystemTime) -> String {
+    fn approved_and_redeemed(store: &CibaStore, at: SystemTime) -> AuthReqId {
         let r = store
             .create(
                 params(),
@@ -508,7 +512,7 @@ mod tests {
             )
             .unwrap();
         assert!(matches!(
-            store.poll(&r.auth_req_id, "app", at),
+            store.poll(&r.auth_req_id, &"app".into(), at),
             PollOutcome::Redeemed(_)
         ));
         r.auth_req_id
@@ -531,7 +535,7 @@ mod tests {
             )
             .unwrap();
         let at = t0() + Duration::from_secs(3);
-        store.poll(&r.auth_req_id, "app", at);
+        store.poll(&r.auth_req_id, &"app".into(), at);
         assert_eq!(
             store.recent(),
             vec![Finished {

@@ -12,6 +12,7 @@ use super::{ControlError, ErrorBody, Unauthorized};
 use crate::annuaire::AuthMode;
 use crate::ciba::{Action, CibaRequest, Ending, Finished, Status, StoreError};
 use crate::clock::unix_seconds;
+use crate::identifiers::{AuthReqId, ClientId, IdNat};
 use crate::scenarios::Outcome;
 use crate::state::AppState;
 
@@ -152,9 +153,9 @@ pub async fn list(
             filter
                 .login_hint
                 .as_ref()
-                .is_none_or(|h| &r.login_hint == h)
+                .is_none_or(|h| r.login_hint == *h)
         })
-        .filter(|r| filter.client_id.as_ref().is_none_or(|c| &r.client_id == c))
+        .filter(|r| filter.client_id.as_ref().is_none_or(|c| r.client_id == *c))
         .map(|r| RequestView::new(r, &state, now))
         .collect();
     Ok(HttpResponse::Ok().json(views))
@@ -338,9 +339,9 @@ pub async fn actionize(
 /// A finished request as `GET /mock/ciba/recent` shows it.
 #[derive(Serialize, utoipa::ToSchema)]
 struct FinishedView {
-    auth_req_id: String,
-    client_id: String,
-    login_hint: String,
+    auth_req_id: AuthReqId,
+    client_id: ClientId,
+    login_hint: IdNat,
     binding_message: Option<String>,
     channel: AuthMode,
     outcome: Ending,

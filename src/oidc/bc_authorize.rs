@@ -23,6 +23,7 @@ use crate::ciba::{CibaRequest, NewRequest, StoreError};
 use crate::clients::Authenticated;
 use crate::error::OAuthError;
 use crate::form::Form;
+use crate::identifiers::{AuthReqId, IdNat};
 use crate::oidc::Here;
 use crate::scenarios::{Facts, Taken};
 use crate::state::AppState;
@@ -33,7 +34,7 @@ const MAX_BINDING_MESSAGE: usize = 64;
 
 #[derive(Serialize)]
 struct Acknowledgement {
-    auth_req_id: String,
+    auth_req_id: AuthReqId,
     expires_in: u64,
     interval: u64,
 }
@@ -128,7 +129,7 @@ fn create(
 
     let params = NewRequest {
         client_id: auth.client.client_id.clone(),
-        login_hint: login_hint.to_owned(),
+        login_hint: IdNat::new(login_hint),
         scope,
         acr,
         binding_message,

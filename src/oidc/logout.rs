@@ -50,7 +50,7 @@ pub async fn post(
         .tokens
         .verify_refresh(form.require("refresh_token")?, now)
         .map_err(|e| OAuthError::invalid_grant(format!("Invalid refresh token: {e}")))?;
-    if claims.azp != auth.client.client_id {
+    if auth.client.client_id != claims.azp {
         return Err(OAuthError::invalid_grant(format!(
             "Invalid refresh token: it was issued to client {:?}",
             claims.azp

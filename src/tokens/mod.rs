@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use crate::annuaire::{AuthMode, OtherId, Professional};
 use crate::clients::Lifetimes;
 use crate::clock::unix_seconds;
+use crate::identifiers::IdNat;
 use crate::keys::{KeyError, Keys, RefreshKey, SigningKey, at_hash};
 use crate::sessions::Session;
 use crate::urls::Urls;
@@ -76,8 +77,8 @@ pub struct AccessClaims {
     #[serde(rename = "otherIds")]
     pub other_ids: Vec<OtherId>,
     #[serde(rename = "SubjectNameID")]
-    pub subject_name_id: String,
-    pub preferred_username: String,
+    pub subject_name_id: IdNat,
+    pub preferred_username: IdNat,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
     /// Only in a `client_credentials` token (never issued with these

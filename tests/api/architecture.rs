@@ -16,7 +16,8 @@ const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 const HTTP: [&str; 5] = ["oidc", "control", "state", "startup", "mock_server"];
 
 /// The domain: what PSC is about, independent of HTTP.
-const DOMAIN: [&str; 16] = [
+const DOMAIN: [&str; 17] = [
+    "identifiers",
     "registry",
     "annuaire",
     "ciba",

@@ -41,6 +41,7 @@ use super::communes::COMMUNES;
 use super::ids::luhn_digit;
 use super::names::{FEMALE, MALE};
 use super::{AuthMode, Exercice, Professional};
+use crate::identifiers::IdNat;
 use draw::Draw;
 use places::{Hospital, Place, activity, hospital_in};
 use tables::{Extra, GENERALISTS, PROFESSIONS, Practice, Profession, SPECIALISTS};
@@ -123,7 +124,7 @@ fn build(key: [u8; 32], index: usize) -> Professional {
         _ => vec![AuthMode::Mobile, AuthMode::Card],
     };
     Professional {
-        id_nat: format!("8{rpps}"),
+        id_nat: IdNat::new(format!("8{rpps}")),
         sub: None,
         civilite: civilite(female).into(),
         nom,

@@ -16,14 +16,15 @@ pub fn redeem(grant: &Request<'_>) -> Result<TokenResponse, OAuthError> {
         now,
         ..
     } = *grant;
-    let client_id = auth.client.client_id.as_str();
+    let client_id = &auth.client.client_id;
     if !auth.client.ciba {
         return Err(OAuthError::invalid_grant(
             "Client not allowed OIDC CIBA Grant",
         ));
     }
     let auth_req_id = form.require("auth_req_id")?;
-    let _span = tracing::info_span!("ciba_token", client_id, auth_req_id).entered();
+    let _span =
+        tracing::info_span!("ciba_token", client_id = client_id.as_str(), auth_req_id).entered();
     let request = match state.ciba.poll(auth_req_id, client_id, now) {
         PollOutcome::Redeemed(request) => request,
         PollOutcome::Unknown | PollOutcome::Refused(PollError::AlreadyRedeemed) => {
