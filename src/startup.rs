@@ -210,10 +210,11 @@ impl Application {
     }
 
     /// The base URL of the control plane: `<base>/mock`, or the separate
-    /// listener's `http://<addr>/mock`.
+    /// listener's `http://<addr>/mock` (`localhost` for an unspecified
+    /// address).
     pub fn control_url(&self) -> String {
         match self.settings.control.bind {
-            Some(addr) => format!("http://{addr}/mock"),
+            Some(addr) => format!("http://{}/mock", crate::config::reachable_at(addr)),
             None => format!("{}/mock", self.settings.base_url()),
         }
     }

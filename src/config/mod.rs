@@ -317,19 +317,32 @@ impl Settings {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
     }
 
-    /// The base URL clients use: `public_url`, or one derived from `bind`.
+    /// The base URL clients use: `public_url`, or one derived from `bind`
+    /// ([`reachable_at`]).
     pub fn base_url(&self) -> String {
         let configured = self.server.public_url.trim_end_matches('/');
         if !configured.is_empty() {
             return configured.to_owned();
         }
         let scheme = if self.server.tls { "https" } else { "http" };
-        format!("{scheme}://{}", self.server.bind)
+        format!("{scheme}://{}", reachable_at(self.server.bind))
     }
 
     /// The issuer, `<base>/auth/realms/<realm>`, never with a trailing slash.
     pub fn issuer(&self) -> String {
         format!("{}/auth/realms/{}", self.base_url(), self.server.realm)
+    }
+}
+
+/// `host:port` under which a listener bound to `addr` is reached: the
+/// address itself, or `localhost` for an unspecified one (`0.0.0.0`, `::`),
+/// which is no address a client can use, nor an issuer (a container's
+/// `-p 8443:8443` reaches it as `localhost:8443`; docs/configuration.md).
+pub fn reachable_at(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
     }
 }
 
@@ -362,6 +375,20 @@ mod tests {
             s.issuer(),
             "https://psc-mock:8443/auth/realms/esante-wallet"
         );
+    }
+
+    #[test]
+    fn an_unspecified_address_is_never_the_issuer() {
+        let mut s = Settings::default();
+        for bind in ["0.0.0.0:8443", "[::]:8443"] {
+            s.server.bind = bind.parse().unwrap();
+            assert_eq!(
+                s.issuer(),
+                "https://localhost:8443/auth/realms/esante-wallet"
+            );
+        }
+        s.server.bind = "[::1]:8443".parse().unwrap();
+        assert_eq!(s.base_url(), "https://[::1]:8443");
     }
 
     #[test]
