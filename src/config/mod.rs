@@ -64,6 +64,12 @@ pub struct ControlSettings {
     pub scenarios_file: Option<PathBuf>,
     /// Requests the journal keeps (a ring buffer); 0 turns it off.
     pub journal_capacity: usize,
+    /// Host names `/mock/…` answers under besides its own (loopback, the
+    /// bound address, the hosts of `server.public_url` and
+    /// `server.wallet_url`): a compose service name, say. `"*"`: any name,
+    /// which gives up the protection against DNS rebinding
+    /// (docs/control.md, "Cross-site protection").
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ControlSettings {
@@ -73,6 +79,7 @@ impl Default for ControlSettings {
             bind: None,
             scenarios_file: None,
             journal_capacity: 1_000,
+            allowed_hosts: Vec::new(),
         }
     }
 }
