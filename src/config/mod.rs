@@ -411,6 +411,18 @@ mod tests {
     }
 
     #[test]
+    fn allowed_hosts_are_names_addresses_or_a_star() {
+        let mut s = Settings::default();
+        s.control.allowed_hosts = vec!["psc-mock".into(), "10.0.0.2".into(), "*".into()];
+        assert!(s.validate().is_ok());
+        for bad in ["https://psc-mock", "psc-mock:8443", "", "a b"] {
+            s.control.allowed_hosts = vec![bad.into()];
+            let err = s.validate().unwrap_err().to_string();
+            assert!(err.contains("control.allowed_hosts"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn duplicate_clients_are_refused() {
         let mut s = Settings::default();
         s.clients.push(s.clients[0].clone());
