@@ -1,7 +1,8 @@
 //! What the professional does with a request: the decision ([`Action`]),
 //! when it comes and what an approval carries ([`Outcome`], [`Approval`]).
 //! Below the annuaire (a professional's own default), the CIBA store and
-//! the scenarios, which all speak of it.
+//! the scenarios, which all speak of it; [`check_claims`] is the one check
+//! of an approval's extra claims, which they all run.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -15,28 +16,154 @@ use crate::clock::later;
 pub const MAX_AFTER_MS: u64 = 86_400_000;
 /// Largest `claims` object, serialized.
 const MAX_CLAIMS_BYTES: usize = 8 * 1024;
-/// Claims the mock's own checks rely on (signature, session, binding,
-/// the professional's identity): `claims` may not replace them; `as`
-/// changes the professional.
-const RESERVED_CLAIMS: [&str; 17] = [
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "typ",
-    "azp",
-    "sid",
-    "session_state",
-    "cnf",
-    "scope",
-    "nonce",
-    "at_hash",
-    "auth_time",
-    "SubjectNameID",
+/// Claims the mock itself relies on (docs/control.md, "Scenarios"): to
+/// verify its own tokens (signature, type, issuer, expiry), to tie them to
+/// a session, a client or a certificate, or to tell a professional's token
+/// from a service account's. `claims` may not set them.
+const RESERVED_CLAIMS: [(&str, &str); 17] = [
+    ("iss", "the issuer the mock checks in every token"),
+    (
+        "sub",
+        "the professional's subject: use \"as\" for another professional",
+    ),
+    ("aud", "the audience the mock checks"),
+    ("exp", "the expiry the mock checks"),
+    ("iat", "the issue time of the token"),
+    ("nbf", "the start of validity the mock checks"),
+    ("jti", "the token's id, which sessions and revocation track"),
+    (
+        "typ",
+        "the token type the mock checks (Bearer, ID, Refresh)",
+    ),
+    (
+        "azp",
+        "the client the tokens were issued to, which the mock checks",
+    ),
+    ("sid", "the session the mock ties the tokens to"),
+    ("session_state", "the session the mock ties the tokens to"),
+    ("cnf", "the certificate binding the mock checks"),
+    (
+        "scope",
+        "the granted scope, which userinfo and refresh read",
+    ),
+    ("nonce", "the client's nonce, echoed from its request"),
+    ("at_hash", "the hash of the access token, computed"),
+    ("auth_time", "the login time of the session"),
+    (
+        "clientId",
+        "it marks a client_credentials token: the mock would take the tokens for a service account's",
+    ),
 ];
+
+/// Claims that are the professional's national id, in every token and
+/// userinfo: they follow the professional (`as`), not `claims`.
+const IDENTITY_CLAIMS: [&str; 2] = ["SubjectNameID", "preferred_username"];
+
+/// The JSON type of a PSC claim the mock issues, where `claims` may
+/// replace it: what the mock reads back from its own tokens (`acr`,
+/// `authMode`, `otherIds`) and what PSC's clients read (docs/annuaire.md).
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Text,
+    Bool,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// An array of strings.
+    Texts,
+    /// A JSON object.
+    Object,
+    /// PSC's `otherIds`: `[{"identifiant": "…", "origine": "…", "qualite": 0–255}]`.
+    OtherIds,
+}
+
+const TYPED_CLAIMS: [(&str, Kind); 16] = [
+    ("acr", Kind::Text),
+    ("authMode", Kind::OneOf(&["MOBILE", "CARD"])),
+    ("otherIds", Kind::OtherIds),
+    ("given_name", Kind::Text),
+    ("family_name", Kind::Text),
+    ("email_verified", Kind::Bool),
+    ("SubjectOrganization", Kind::Text),
+    ("SubjectOrganizationID", Kind::Text),
+    ("Secteur_Activite", Kind::Text),
+    ("Palier_Authentification", Kind::Text),
+    ("PSI_Locale", Kind::Text),
+    ("UITVersion", Kind::Text),
+    ("Acces_Regulation_Medicale", Kind::Text),
+    ("Mode_Acces_Raison", Kind::Text),
+    ("SubjectRole", Kind::Texts),
+    ("SubjectRefPro", Kind::Object),
+];
+
+/// The one check of extra `claims`, wherever they come from (a scenario,
+/// the scenario file, an approval through the control API, a
+/// professional's own default): a claim the mock relies on, one that is
+/// the professional's idNat, or a PSC claim of the wrong JSON type is
+/// refused, naming the claim and why. Any other claim is added as given.
+pub fn check_claims(claims: &Map<String, Value>) -> Result<(), String> {
+    for (name, value) in claims {
+        if let Some((_, why)) = RESERVED_CLAIMS.iter().find(|(n, _)| n == name) {
+            return Err(format!(
+                "claims may not set {name:?}: the mock's checks rely on it ({why})"
+            ));
+        }
+        if IDENTITY_CLAIMS.contains(&name.as_str()) {
+            return Err(format!(
+                "claims may not set {name:?}: it is the professional's idNat, in every token and in userinfo (use \"as\" for tokens of another professional)"
+            ));
+        }
+        if let Some((_, kind)) = TYPED_CLAIMS.iter().find(|(n, _)| n == name) {
+            kind.check(value)
+                .map_err(|expected| format!("claims.{name} must be {expected}, not {value}"))?;
+        }
+    }
+    let size = serde_json::to_vec(claims).map_or(usize::MAX, |v| v.len());
+    if size > MAX_CLAIMS_BYTES {
+        return Err(format!(
+            "claims is {size} bytes of JSON; at most {MAX_CLAIMS_BYTES}"
+        ));
+    }
+    Ok(())
+}
+
+impl Kind {
+    /// `Err(what was expected)` if `value` is not of this kind.
+    fn check(self, value: &Value) -> Result<(), String> {
+        let ok = match self {
+            Self::Text => value.is_string(),
+            Self::Bool => value.is_boolean(),
+            Self::OneOf(values) => value.as_str().is_some_and(|v| values.contains(&v)),
+            Self::Texts => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(Value::is_string)),
+            Self::Object => value.is_object(),
+            Self::OtherIds => value.as_array().is_some_and(|items| {
+                items.iter().all(|item| {
+                    item.as_object().is_some_and(|id| {
+                        id.len() == 3
+                            && id.get("identifiant").is_some_and(Value::is_string)
+                            && id.get("origine").is_some_and(Value::is_string)
+                            && id
+                                .get("qualite")
+                                .and_then(Value::as_u64)
+                                .is_some_and(|q| q <= u64::from(u8::MAX))
+                    })
+                })
+            }),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(match self {
+            Self::Text => "a string".into(),
+            Self::Bool => "true or false".into(),
+            Self::OneOf(values) => format!("one of {values:?}"),
+            Self::Texts => "an array of strings".into(),
+            Self::Object => "an object".into(),
+            Self::OtherIds => "an array of {\"identifiant\": string, \"origine\": string, \"qualite\": 0 to 255} objects (PSC's otherIds)".into(),
+        })
+    }
+}
 
 /// What the professional does with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -87,7 +214,7 @@ pub struct Outcome {
     #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
     pub as_id_nat: Option<String>,
     /// Claims added to (or replacing those of) the access and ID tokens
-    /// and the userinfo answer.
+    /// and the userinfo answer; see [`check_claims`] for those refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub claims: Option<Arc<Map<String, Value>>>,
@@ -117,23 +244,10 @@ impl Outcome {
                 self.action.as_str()
             ));
         }
-        if let Some(claims) = &self.claims {
-            if let Some(name) = claims
-                .keys()
-                .find(|k| RESERVED_CLAIMS.contains(&k.as_str()))
-            {
-                return Err(format!(
-                    "claims may not set {name:?}: the mock's checks rely on it (use \"as\" for another professional)"
-                ));
-            }
-            let size = serde_json::to_vec(claims).map_or(usize::MAX, |v| v.len());
-            if size > MAX_CLAIMS_BYTES {
-                return Err(format!(
-                    "claims is {size} bytes of JSON; at most {MAX_CLAIMS_BYTES}"
-                ));
-            }
+        match &self.claims {
+            Some(claims) => check_claims(claims),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The decision to schedule on a request created at `created`: `None`

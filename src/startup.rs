@@ -11,7 +11,7 @@ use crate::annuaire::{Annuaire, AnnuaireError};
 use crate::channel::AuthChannel;
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
-use crate::control::ControlToken;
+use crate::control::{ControlToken, Site};
 use crate::form::BodyLimit;
 use crate::keys::KeyError;
 use crate::pki::{Pki, PkiError};
@@ -56,12 +56,14 @@ pub fn protocol_services(
     let state = state.clone();
     let limit = BodyLimit(settings.server.max_body_bytes);
     let token = ControlToken(settings.control.token.clone());
+    let site = Site::new(settings);
     let realm = settings.server.realm.clone();
     move |cfg| {
         cfg.app_data(state)
             .app_data(web::Data::new(cert_source))
             .app_data(web::Data::new(limit))
             .app_data(web::Data::new(token))
+            .app_data(web::Data::new(site))
             .configure(oidc::routes(&realm));
         if with_control {
             cfg.configure(control::routes);
@@ -145,6 +147,7 @@ impl Application {
             state.clock.clone(),
         );
         let control_token = web::Data::new(ControlToken(settings.control.token.clone()));
+        let control_site = web::Data::new(Site::new(&settings));
         let control_here = control_listener.is_none();
         let app_state = state.clone();
         let services = settings.clone();
@@ -182,6 +185,7 @@ impl Application {
                     App::new()
                         .app_data(app_state.clone())
                         .app_data(control_token.clone())
+                        .app_data(control_site.clone())
                         .configure(control::routes)
                         .default_service(web::to(oidc::not_found))
                 })
@@ -210,10 +214,11 @@ impl Application {
     }
 
     /// The base URL of the control plane: `<base>/mock`, or the separate
-    /// listener's `http://<addr>/mock`.
+    /// listener's `http://<addr>/mock` (`localhost` for an unspecified
+    /// address).
     pub fn control_url(&self) -> String {
         match self.settings.control.bind {
-            Some(addr) => format!("http://{addr}/mock"),
+            Some(addr) => format!("http://{}/mock", crate::config::reachable_at(addr)),
             None => format!("{}/mock", self.settings.base_url()),
         }
     }

@@ -83,7 +83,22 @@ pub fn print(app: &Application) {
     };
     println!("  control API    {control} ({protected})");
     println!("  e-CPS page     {control}/ui");
+    if let Some(warning) = open_to_the_network(settings) {
+        println!("  WARNING        {warning}");
+    }
     println!("ready: listening on {base}");
+}
+
+/// A warning when the control plane listens beyond loopback without a
+/// token: whoever reaches the port can approve, reset or read the journal
+/// (docs/control.md, "Cross-site protection").
+fn open_to_the_network(settings: &crate::config::Settings) -> Option<String> {
+    let addr = settings.control.bind.unwrap_or(settings.server.bind);
+    (settings.control.token.is_empty() && !addr.ip().is_loopback()).then(|| {
+        format!(
+            "the control API listens on {addr} without a control token: anyone who reaches it can approve, deny, reset and read the journal; set --control-token (control.token), or --control-bind 127.0.0.1:<port>"
+        )
+    })
 }
 
 /// Paths of the CA, client certificate and key: the repository's `keys/` when

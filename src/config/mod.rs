@@ -64,6 +64,12 @@ pub struct ControlSettings {
     pub scenarios_file: Option<PathBuf>,
     /// Requests the journal keeps (a ring buffer); 0 turns it off.
     pub journal_capacity: usize,
+    /// Host names `/mock/…` answers under besides its own (loopback, the
+    /// bound address, the hosts of `server.public_url` and
+    /// `server.wallet_url`): a compose service name, say. `"*"`: any name,
+    /// which gives up the protection against DNS rebinding
+    /// (docs/control.md, "Cross-site protection").
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ControlSettings {
@@ -73,6 +79,7 @@ impl Default for ControlSettings {
             bind: None,
             scenarios_file: None,
             journal_capacity: 1_000,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -317,19 +324,32 @@ impl Settings {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
     }
 
-    /// The base URL clients use: `public_url`, or one derived from `bind`.
+    /// The base URL clients use: `public_url`, or one derived from `bind`
+    /// ([`reachable_at`]).
     pub fn base_url(&self) -> String {
         let configured = self.server.public_url.trim_end_matches('/');
         if !configured.is_empty() {
             return configured.to_owned();
         }
         let scheme = if self.server.tls { "https" } else { "http" };
-        format!("{scheme}://{}", self.server.bind)
+        format!("{scheme}://{}", reachable_at(self.server.bind))
     }
 
     /// The issuer, `<base>/auth/realms/<realm>`, never with a trailing slash.
     pub fn issuer(&self) -> String {
         format!("{}/auth/realms/{}", self.base_url(), self.server.realm)
+    }
+}
+
+/// `host:port` under which a listener bound to `addr` is reached: the
+/// address itself, or `localhost` for an unspecified one (`0.0.0.0`, `::`),
+/// which is no address a client can use, nor an issuer (a container's
+/// `-p 8443:8443` reaches it as `localhost:8443`; docs/configuration.md).
+pub fn reachable_at(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
     }
 }
 
@@ -365,6 +385,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unspecified_address_is_never_the_issuer() {
+        let mut s = Settings::default();
+        for bind in ["0.0.0.0:8443", "[::]:8443"] {
+            s.server.bind = bind.parse().unwrap();
+            assert_eq!(
+                s.issuer(),
+                "https://localhost:8443/auth/realms/esante-wallet"
+            );
+        }
+        s.server.bind = "[::1]:8443".parse().unwrap();
+        assert_eq!(s.base_url(), "https://[::1]:8443");
+    }
+
+    #[test]
     fn absurd_lifetimes_are_refused() {
         let mut s = Settings::default();
         s.tokens.access_token_ttl_s = u64::MAX;
@@ -374,6 +408,18 @@ mod tests {
                 .to_string()
                 .contains("tokens.access_token_ttl_s")
         );
+    }
+
+    #[test]
+    fn allowed_hosts_are_names_addresses_or_a_star() {
+        let mut s = Settings::default();
+        s.control.allowed_hosts = vec!["psc-mock".into(), "10.0.0.2".into(), "*".into()];
+        assert!(s.validate().is_ok());
+        for bad in ["https://psc-mock", "psc-mock:8443", "", "a b"] {
+            s.control.allowed_hosts = vec![bad.into()];
+            let err = s.validate().unwrap_err().to_string();
+            assert!(err.contains("control.allowed_hosts"), "{bad}: {err}");
+        }
     }
 
     #[test]

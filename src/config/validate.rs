@@ -173,6 +173,20 @@ impl Settings {
         if c.token.chars().any(|c| !c.is_ascii_graphic()) {
             return Err("control.token must be printable ASCII without spaces".into());
         }
+        for host in &c.allowed_hosts {
+            let name_ok = host == "*"
+                || host.parse::<std::net::IpAddr>().is_ok()
+                || (!host.is_empty()
+                    && !host.starts_with(['-', '.'])
+                    && host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+            if !name_ok {
+                return Err(format!(
+                    "control.allowed_hosts: {host:?} is not a host name or IP address (no scheme, no port), nor \"*\""
+                ));
+            }
+        }
         Ok(())
     }
 }

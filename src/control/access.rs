@@ -4,7 +4,8 @@
 //! `?access_token=` for callers that cannot set a header (RFC 6750 §2.3;
 //! the conformance suite's approval call). The simulator page, opened by a
 //! browser, also takes it as `?token=`. `/mock/health` stays open for
-//! health checks.
+//! health checks. Before the token, the guard applies the cross-site checks
+//! ([`Site`], `cross_site.rs`), which hold with or without a token.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,7 +13,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use super::Unauthorized;
+use super::{Site, Unauthorized};
 
 /// The control token, as app data; empty means open.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +23,12 @@ pub async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let site = req
+        .app_data::<web::Data<Site>>()
+        .map_or_else(|| Site::default().check(&req), |site| site.check(&req));
+    if let Err(refused) = site {
+        return Ok(req.into_response(actix_web::ResponseError::error_response(&refused)));
+    }
     let expected = req
         .app_data::<web::Data<ControlToken>>()
         .map(|t| t.0.clone())

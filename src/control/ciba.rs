@@ -192,7 +192,9 @@ pub struct ApproveBody {
     /// Tokens for this professional (idNat) instead.
     #[serde(rename = "as")]
     as_id_nat: Option<String>,
-    /// Claims added to (or replacing those of) the tokens and userinfo.
+    /// Claims added to (or replacing those of) the tokens and userinfo;
+    /// those the mock relies on, the idNat's and PSC claims of the wrong
+    /// type are refused (docs/control.md, "Scenarios").
     #[schema(value_type = Option<Object>)]
     claims: Option<Arc<Map<String, Value>>>,
 }

@@ -4,11 +4,14 @@
 //! JSON in and out (but `/mock/ui`, the e-CPS simulator page: HTML, a
 //! browser front end to the same calls), no client certificate needed.
 //! Errors are [`ControlError`]s, rendered here with the same `error` /
-//! `error_description` shape as the protocol's.
+//! `error_description` shape as the protocol's. Every call but
+//! `/mock/health` passes the cross-site checks first (`cross_site.rs`),
+//! then the control token's (`access.rs`).
 
 mod access;
 mod body;
 mod ciba;
+mod cross_site;
 mod faults;
 mod identities;
 mod journal;
@@ -19,6 +22,7 @@ mod scenarios;
 mod ui;
 
 pub use access::ControlToken;
+pub use cross_site::Site;
 pub use openapi::json as openapi_json;
 
 use actix_web::http::StatusCode;
@@ -39,17 +43,40 @@ pub enum ControlError {
     Full(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// A `Host` that is none of the server's names (DNS rebinding).
+    #[error(
+        "the control API does not answer under the host {seen:?}, only under its own names; add it to control.allowed_hosts if it is one (docs/control.md, \"Cross-site protection\")"
+    )]
+    ForeignHost { seen: String, accepted: Vec<String> },
+    /// An `Origin` that is not the server's own (a cross-site page).
+    #[error(
+        "the control API refuses requests sent by a page of another origin ({seen}) (docs/control.md, \"Cross-site protection\")"
+    )]
+    ForeignOrigin { seen: String, accepted: Vec<String> },
+    /// A state-changing call whose body is not declared JSON.
+    #[error(
+        "the body of a control call must be JSON: Content-Type {seen} is not application/json (a call without body needs none)"
+    )]
+    UnsupportedMediaType { seen: String, accepted: Vec<String> },
 }
 
 /// The `error` / `error_description` body of every refusal of the control
 /// API: what it sends, and what its OpenAPI document describes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// `invalid_request`, `not_found`, `conflict`, `invalid_token` or
-    /// `temporarily_unavailable`.
+    /// `invalid_request`, `not_found`, `conflict`, `invalid_token`,
+    /// `temporarily_unavailable`, or for the cross-site checks
+    /// `invalid_host`, `invalid_origin` and `unsupported_media_type`.
     pub error: &'static str,
     /// What was wrong, in words.
     pub error_description: String,
+    /// The cross-site checks only: the `Host`, `Origin` or `Content-Type`
+    /// refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen: Option<String>,
+    /// …and the values accepted instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Vec<String>>,
 }
 
 /// The 401 of every protected operation: the one response the guard sends
@@ -66,6 +93,8 @@ impl Unauthorized {
         Self(ErrorBody {
             error: "invalid_token",
             error_description: why.into(),
+            seen: None,
+            accepted: None,
         })
     }
 
@@ -125,20 +154,31 @@ impl ResponseError for ControlError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::ForeignHost { .. } => StatusCode::MISDIRECTED_REQUEST,
+            Self::ForeignOrigin { .. } => StatusCode::FORBIDDEN,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let error = match self {
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::BadRequest(_) => "invalid_request",
-            Self::Full(_) => "temporarily_unavailable",
+        let (error, refused) = match self {
+            Self::NotFound(_) => ("not_found", None),
+            Self::Conflict(_) => ("conflict", None),
+            Self::BadRequest(_) => ("invalid_request", None),
+            Self::Full(_) => ("temporarily_unavailable", None),
             Self::Unauthorized(why) => return Unauthorized::new(why.clone()).into_response(),
+            Self::ForeignHost { seen, accepted } => ("invalid_host", Some((seen, accepted))),
+            Self::ForeignOrigin { seen, accepted } => ("invalid_origin", Some((seen, accepted))),
+            Self::UnsupportedMediaType { seen, accepted } => {
+                ("unsupported_media_type", Some((seen, accepted)))
+            }
         };
+        let (seen, accepted) = refused.map(|(s, a)| (s.clone(), a.clone())).unzip();
         HttpResponse::build(self.status_code()).json(ErrorBody {
             error,
             error_description: self.to_string(),
+            seen,
+            accepted,
         })
     }
 }

@@ -52,7 +52,7 @@ use super::{ciba, faults, identities, journal, keys, misc, scenarios, ui};
         document,
     ),
     components(schemas(super::ErrorBody, ciba::Decision)),
-    modifiers(&ControlToken),
+    modifiers(&ControlToken, &CrossSite),
     security((), ("control_token" = [])),
     tags(
         (name = "ciba", description = "CIBA requests, answered as the professional would"),
@@ -79,6 +79,63 @@ impl utoipa::Modify for ControlToken {
             "Only when the server runs with --control-token; otherwise the API is open.".into(),
         );
         components.add_security_scheme("control_token", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The refusals of the cross-site checks (`cross_site.rs`), which every
+/// operation but `/mock/health` may answer: 421 and 403 for all, 415 for
+/// those that change something.
+struct CrossSite;
+
+impl utoipa::Modify for CrossSite {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let refusal = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            if path == "/mock/health" {
+                continue;
+            }
+            let changing = [
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in changing.into_iter().flatten() {
+                operation.responses.responses.insert(
+                    "415".into(),
+                    refusal("A body without a JSON content type (unsupported_media_type: the type seen, the one accepted)").into(),
+                );
+            }
+            let all = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in all.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                responses.insert(
+                    "403".into(),
+                    refusal("Sent by a page of another origin (invalid_origin: the Origin seen, the accepted ones)").into(),
+                );
+                responses.insert(
+                    "421".into(),
+                    refusal("A Host that is none of the server's names (invalid_host: seen, accepted; see control.allowed_hosts)").into(),
+                );
+            }
+        }
     }
 }
 

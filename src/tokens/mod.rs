@@ -323,3 +323,59 @@ fn confirmation(grant: &Grant<'_>) -> Option<Confirmation> {
 pub fn has_openid(scope: &str) -> bool {
     scope.split_ascii_whitespace().any(|s| s == "openid")
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::outcome::check_claims;
+
+    /// An access token's claims as the mock issues them.
+    fn issued() -> AccessClaims {
+        serde_json::from_value(json!({
+            "exp": 2, "iat": 1, "auth_time": 1, "jti": "j", "iss": "i", "sub": "s",
+            "typ": "Bearer", "azp": "c", "session_state": "x", "sid": "x", "acr": "eidas1",
+            "scope": "openid", "authMode": "MOBILE",
+            "otherIds": [{"identifiant": "10", "origine": "RPPS", "qualite": 1}],
+            "SubjectNameID": "8", "preferred_username": "8"
+        }))
+        .unwrap()
+    }
+
+    /// What `check_claims` lets through, the mock still reads back from its
+    /// own access tokens (userinfo, introspection): the check and the
+    /// token's types agree.
+    #[test]
+    fn accepted_claims_keep_the_access_token_readable() {
+        let mut accepted = vec![
+            json!({"acr": "eidas2"}),
+            json!({"otherIds": []}),
+            json!({"otherIds": [{"identifiant": "x", "origine": "ADELI", "qualite": 255}]}),
+            json!({"x-custom": {"any": [1, null]}, "given_name": "Zoé"}),
+        ];
+        for mode in [AuthMode::Mobile, AuthMode::Card] {
+            accepted.push(json!({"authMode": mode.as_str()}));
+        }
+        for extra in accepted {
+            let extra = extra.as_object().unwrap();
+            check_claims(extra).unwrap();
+            let value = with_claims(&issued(), extra).unwrap();
+            let read: AccessClaims = serde_json::from_value(value).unwrap();
+            assert!(read.client_id.is_none(), "{extra:?}");
+        }
+        // And what it refuses would not be read back as a professional's.
+        for refused in [
+            json!({"authMode": 123}),
+            json!({"authMode": "FAX"}),
+            json!({"otherIds": "x"}),
+            json!({"otherIds": [{"identifiant": "x", "origine": "y", "qualite": 1, "z": 0}]}),
+            json!({"acr": 1}),
+        ] {
+            let extra = refused.as_object().unwrap();
+            assert!(check_claims(extra).is_err(), "{extra:?}");
+            let value = with_claims(&issued(), extra).unwrap();
+            assert!(serde_json::from_value::<AccessClaims>(value).is_err());
+        }
+    }
+}

@@ -529,3 +529,38 @@ async fn the_cli_client_runs_a_ciba_login_and_reports_failures() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn bound_to_every_address_the_issuer_is_localhost_and_an_open_control_api_is_warned_of() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_child, banner) = start(&["--bind", "0.0.0.0:0"], repo).await;
+    let issuer = field(&banner, "issuer");
+    assert!(
+        issuer.starts_with("https://localhost:") && issuer.ends_with("/auth/realms/esante-wallet"),
+        "never https://0.0.0.0: {issuer}"
+    );
+    let warning = field(&banner, "WARNING");
+    assert!(
+        warning.contains("without a control token") && warning.contains("--control-token"),
+        "{warning}"
+    );
+    // With a token, or on loopback, nothing to warn of.
+    for args in [
+        &["--bind", "0.0.0.0:0", "--control-token", "t0ken"][..],
+        &["--bind", "127.0.0.1:0"][..],
+    ] {
+        let (_child, banner) = start(args, repo).await;
+        assert!(
+            !banner.iter().any(|l| l.contains("WARNING")),
+            "{args:?}: {banner:#?}"
+        );
+    }
+    // The control plane on its own listener is what counts.
+    let (_child, banner) = start(
+        &["--bind", "127.0.0.1:0", "--control-bind", "0.0.0.0:0"],
+        repo,
+    )
+    .await;
+    assert!(field(&banner, "control API").starts_with("http://localhost:"));
+    assert!(field(&banner, "WARNING").contains("0.0.0.0"));
+}

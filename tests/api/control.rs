@@ -343,4 +343,18 @@ async fn the_openapi_document_describes_every_control_route() {
         put["application/json"]["schema"]["$ref"],
         "#/components/schemas/ScenarioOrOutcome"
     );
+
+    // The cross-site refusals (docs/control.md), with their JSON body.
+    let responses = |path: &str, method: &str| paths[path][method]["responses"].clone();
+    let reset = responses("/mock/reset", "post");
+    for status in ["403", "415", "421"] {
+        assert_eq!(
+            reset[status]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody",
+            "{status}"
+        );
+    }
+    let journal = responses("/mock/journal", "get");
+    assert!(journal.get("421").is_some() && journal.get("415").is_none());
+    assert!(responses("/mock/health", "get").get("421").is_none());
 }

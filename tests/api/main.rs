@@ -19,6 +19,7 @@ mod codeflow; // the authorization code flow with PKCE
 mod conformance; // one test per requirement of CIBA Core, OIDC Core, RFC 8705, 7662, 7009
 mod container; // the Dockerfile's and compose file's commands, run without a container engine
 mod control; // the /mock control API
+mod cross_site; // the control API against cross-site pages: Origin, body type, Host
 mod discovery; // discovery documents and JWKS
 mod docs; // the README walkthrough, the docs' examples and device simulator, run as written
 mod faults; // injected latency, errors, drops and bad tokens

@@ -404,3 +404,206 @@ async fn a_scenario_file_is_loaded_at_start_and_restored_by_reset() {
     assert!(message.contains("scenarios.json"), "{message}");
     assert!(message.contains("scenarios[0].always.action"), "{message}");
 }
+
+/// Every way claims reach the mock, each given `claims`: the error text
+/// of each refusal (all must be refused).
+async fn refusals(app: &TestApp, claims: serde_json::Value) -> Vec<String> {
+    let mut refused = Vec::new();
+    let mut note = |answer: crate::helpers::Answer, path: &str| {
+        assert_eq!(answer.status, 400, "{path}: {}", answer.body);
+        refused.push(answer.assert_error(400, "invalid_request").to_owned());
+    };
+    let scenario = json!({"always": {"action": "approve", "claims": claims}});
+    note(
+        app.control(Method::POST, "/mock/scenarios", Some(scenario))
+            .await,
+        "POST /mock/scenarios",
+    );
+    let steps = json!({"steps": [{"action": "approve", "claims": claims}]});
+    note(
+        app.control(Method::PUT, "/mock/scenarios/s", Some(steps))
+            .await,
+        "PUT /mock/scenarios/s",
+    );
+    let shorthand = json!({"action": "approve", "claims": claims});
+    note(
+        app.control(
+            Method::PUT,
+            &format!("/mock/scenarios/{PRO}"),
+            Some(shorthand),
+        )
+        .await,
+        "PUT /mock/scenarios/{idNat}",
+    );
+    let id = bc(app, Who::Client, &[("login_hint", PRO)]).await;
+    note(
+        app.control(
+            Method::POST,
+            &format!("/mock/ciba/requests/{id}/approve"),
+            Some(json!({"claims": claims})),
+        )
+        .await,
+        "approve",
+    );
+    // A professional's own default, added at run time.
+    let record = app
+        .control(Method::GET, &format!("/mock/identities/{OTHER}"), None)
+        .await
+        .body;
+    let mut professional = record.clone();
+    professional["scenario"] = json!({"action": "approve", "claims": claims});
+    app.control(Method::DELETE, &format!("/mock/identities/{OTHER}"), None)
+        .await;
+    note(
+        app.control(Method::POST, "/mock/identities", Some(professional))
+            .await,
+        "POST /mock/identities",
+    );
+    let back = app
+        .control(Method::POST, "/mock/identities", Some(record))
+        .await;
+    assert_eq!(back.status, 201, "{}", back.body);
+    // Nothing was stored or answered.
+    let list = app.control(Method::GET, "/mock/scenarios", None).await;
+    assert_eq!(list.body["scenarios"], json!([]));
+    app.poll(&id)
+        .await
+        .assert_error(400, "authorization_pending");
+    app.control(Method::POST, "/mock/reset", None).await;
+    refused
+}
+
+/// A scenario file with `claims` does not start.
+fn file_refuses(claims: &serde_json::Value) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenarios.json");
+    let script = json!({"scenarios": [{"always": {"action": "approve", "claims": claims}}]});
+    std::fs::write(&path, script.to_string()).unwrap();
+    let mut settings = psc_mock::config::Settings::default();
+    settings.server.bind = "127.0.0.1:0".parse().unwrap();
+    settings.control.scenarios_file = Some(path);
+    let err = psc_mock::Application::build(settings)
+        .err()
+        .expect("refused");
+    err.to_string()
+}
+
+#[tokio::test]
+async fn claims_the_mock_relies_on_to_verify_its_tokens_are_refused_everywhere() {
+    let app = spawn_app().await;
+    for name in [
+        "iss", "aud", "azp", "exp", "iat", "sub", "typ", "sid", "jti", "clientId", "cnf", "scope",
+    ] {
+        for why in refusals(&app, json!({ name: "x" })).await {
+            assert!(
+                why.contains(&format!("may not set \"{name}\"")) && why.contains("rely on"),
+                "{name}: {why}"
+            );
+        }
+    }
+    let why = file_refuses(&json!({"clientId": "psc-mock-client"}));
+    assert!(
+        why.contains("scenarios[0]") && why.contains("clientId"),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn psc_claims_of_the_wrong_json_type_are_refused_everywhere() {
+    let app = spawn_app().await;
+    for (claims, name, expected) in [
+        (
+            json!({"authMode": 123}),
+            "authMode",
+            "one of [\"MOBILE\", \"CARD\"]",
+        ),
+        (json!({"authMode": "FAX"}), "authMode", "one of"),
+        (json!({"otherIds": "x"}), "otherIds", "an array of"),
+        (
+            json!({"otherIds": [{"identifiant": 8, "origine": "RPPS", "qualite": 1}]}),
+            "otherIds",
+            "an array of",
+        ),
+        (json!({"acr": 2}), "acr", "a string"),
+        (
+            json!({"SubjectRole": "10"}),
+            "SubjectRole",
+            "an array of strings",
+        ),
+        (
+            json!({"email_verified": "yes"}),
+            "email_verified",
+            "true or false",
+        ),
+    ] {
+        for why in refusals(&app, claims.clone()).await {
+            assert!(
+                why.contains(&format!("claims.{name} must be {expected}")),
+                "{claims}: {why}"
+            );
+        }
+    }
+    let why = file_refuses(&json!({"otherIds": "x"}));
+    assert!(why.contains("claims.otherIds"), "{why}");
+}
+
+#[tokio::test]
+async fn claims_that_are_the_professionals_idnat_follow_the_professional_not_claims() {
+    let app = spawn_app().await;
+    for name in ["preferred_username", "SubjectNameID"] {
+        // Even the professional's own value: `as` says who the tokens are for.
+        for value in [OTHER, PRO] {
+            for why in refusals(&app, json!({ name: value })).await {
+                assert!(
+                    why.contains(&format!("may not set \"{name}\"")) && why.contains("idNat"),
+                    "{name}: {why}"
+                );
+            }
+        }
+    }
+    let why = file_refuses(&json!({"preferred_username": OTHER}));
+    assert!(why.contains("preferred_username"), "{why}");
+}
+
+#[tokio::test]
+async fn tokens_with_accepted_extra_claims_are_accepted_at_userinfo_and_introspection() {
+    let app = spawn_app().await;
+    let claims = json!({
+        "acr": "eidas2",
+        "authMode": "CARD",
+        "otherIds": [{"identifiant": "10000001234", "origine": "ADELI", "qualite": 0}],
+        "x-test-case": {"n": 42}
+    });
+    let id = bc(&app, Who::Client, &[("login_hint", PRO)]).await;
+    let approved = app
+        .control(
+            Method::POST,
+            &format!("/mock/ciba/requests/{id}/approve"),
+            Some(json!({"claims": claims})),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    let tokens = app.poll(&id).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let access = tokens.body["access_token"].as_str().unwrap();
+    let info = app.userinfo(Who::Client, access).await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    let introspected = app
+        .post_form(
+            Who::Client,
+            crate::helpers::paths::INTROSPECT,
+            &[("token", access)],
+        )
+        .await;
+    assert_eq!(introspected.status, 200, "{}", introspected.body);
+    assert_eq!(introspected.body["active"], true, "{}", introspected.body);
+    assert!(introspected.body["sub"].is_string());
+    assert_eq!(introspected.body["sub"], info.body["sub"]);
+    for (name, value) in claims.as_object().unwrap() {
+        assert_eq!(&info.body[name], value, "userinfo {name}");
+        assert_eq!(&payload(access)[name], value, "access token {name}");
+    }
+    // The identity stays the professional's.
+    assert_eq!(info.body["SubjectNameID"], PRO);
+    assert_eq!(info.body["preferred_username"], PRO);
+}
