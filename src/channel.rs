@@ -81,6 +81,15 @@ pub struct AuthChannel {
     cap: usize,
 }
 
+/// Why the authentication channel's client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("authentication channel CA: {0}")]
+    Ca(reqwest::Error),
+    #[error("authentication channel client: {0}")]
+    Client(reqwest::Error),
+}
+
 impl AuthChannel {
     /// A channel to `uri`, trusting the system's CAs and `extra_roots`
     /// (the test CA) for an https URI; `store_cap` is the CIBA store's.
@@ -88,17 +97,17 @@ impl AuthChannel {
         uri: &str,
         extra_roots: &[CertificateDer<'static>],
         store_cap: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ChannelError> {
         let roots = extra_roots
             .iter()
             .map(|der| reqwest::Certificate::from_der(der))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("authentication channel CA: {e}"))?;
+            .map_err(ChannelError::Ca)?;
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .tls_certs_merge(roots)
             .build()
-            .map_err(|e| format!("authentication channel client: {e}"))?;
+            .map_err(ChannelError::Client)?;
         Ok(Self {
             uri: uri.to_owned(),
             http,

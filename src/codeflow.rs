@@ -75,19 +75,28 @@ pub enum ResponseMode {
 
 impl ResponseMode {
     /// The mode of a `response_mode` value, or why it is refused.
-    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+    pub fn parse(value: Option<&str>) -> Result<Self, ModeError> {
         match value {
             None | Some("query") => Ok(Self::Query),
             Some("fragment") => Ok(Self::Fragment),
             Some("form_post") => Ok(Self::FormPost),
-            Some(jwt @ ("jwt" | "query.jwt" | "fragment.jwt" | "form_post.jwt")) => Err(format!(
-                "response_mode {jwt:?} (JARM) is not supported by psc-mock; use query, fragment or form_post"
-            )),
-            Some(other) => Err(format!(
-                "Invalid parameter: response_mode {other:?}; use query, fragment or form_post"
-            )),
+            Some(jwt @ ("jwt" | "query.jwt" | "fragment.jwt" | "form_post.jwt")) => {
+                Err(ModeError::Jarm(jwt.to_owned()))
+            }
+            Some(other) => Err(ModeError::Unknown(other.to_owned())),
         }
     }
+}
+
+/// A `response_mode` refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModeError {
+    #[error(
+        "response_mode {0:?} (JARM) is not supported by psc-mock; use query, fragment or form_post"
+    )]
+    Jarm(String),
+    #[error("Invalid parameter: response_mode {0:?}; use query, fragment or form_post")]
+    Unknown(String),
 }
 
 /// An authorization request, validated, waiting for the professional.

@@ -50,8 +50,19 @@ pub struct Compiled {
     bytes: usize,
 }
 
+/// Why a regex was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("the pattern is longer than {MAX_PATTERN} bytes")]
+    TooLong,
+    #[error("invalid regex {regex:?}: it compiles to more than {limit} bytes")]
+    TooBig { regex: String, limit: usize },
+    #[error("invalid regex {regex:?}: {why}")]
+    Syntax { regex: String, why: String },
+}
+
 impl Compiled {
-    fn new(source: &str) -> Result<Self, String> {
+    fn new(source: &str) -> Result<Self, PatternError> {
         let config = meta::Config::new()
             .nfa_size_limit(Some(MAX_REGEX_BYTES))
             .hybrid_cache_capacity(MAX_REGEX_BYTES);
@@ -59,10 +70,14 @@ impl Compiled {
             .configure(config)
             .build(source)
             .map_err(|e| match e.size_limit() {
-                Some(limit) => {
-                    format!("invalid regex {source:?}: it compiles to more than {limit} bytes")
-                }
-                None => format!("invalid regex {source:?}: {e}"),
+                Some(limit) => PatternError::TooBig {
+                    regex: source.to_owned(),
+                    limit,
+                },
+                None => PatternError::Syntax {
+                    regex: source.to_owned(),
+                    why: e.to_string(),
+                },
             })?;
         let bytes = regex.memory_usage().max(source.len());
         Ok(Self {
@@ -143,9 +158,7 @@ impl<'de> Deserialize<'de> for Pattern {
             _ => return Err(D::Error::custom(format!("expected {EXPECTED}"))),
         };
         if text.len() > MAX_PATTERN {
-            return Err(D::Error::custom(format!(
-                "the pattern is longer than {MAX_PATTERN} bytes"
-            )));
+            return Err(D::Error::custom(PatternError::TooLong));
         }
         if value.is_string() {
             return Ok(Self::Exact(text.clone()));

@@ -72,7 +72,7 @@ pub enum MockServerError {
     #[error(transparent)]
     Annuaire(#[from] AnnuaireError),
     #[error("invalid scenario: {0}")]
-    InvalidScenario(String),
+    InvalidScenario(#[from] crate::scenarios::ScenarioInvalid),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
@@ -144,9 +144,7 @@ impl MockServerBuilder {
                 .extend("MockServerBuilder::professional", self.professionals)?;
         }
         for scenario in self.scenarios {
-            scenario
-                .validate(&state.annuaire)
-                .map_err(MockServerError::InvalidScenario)?;
+            scenario.validate(&state.annuaire)?;
             state.scenarios.add(scenario, false)?;
         }
         let server = MockServer {
@@ -276,9 +274,7 @@ impl MockServer {
 
     /// Adds a scenario (validated); returns it with its id.
     pub fn add_scenario(&self, scenario: Scenario) -> Result<Scenario, MockServerError> {
-        scenario
-            .validate(&self.state.annuaire)
-            .map_err(MockServerError::InvalidScenario)?;
+        scenario.validate(&self.state.annuaire)?;
         Ok(self.state.scenarios.add(scenario, false)?)
     }
 

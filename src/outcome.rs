@@ -62,8 +62,8 @@ const IDENTITY_CLAIMS: [&str; 2] = ["SubjectNameID", "preferred_username"];
 /// The JSON type of a PSC claim the mock issues, where `claims` may
 /// replace it: what the mock reads back from its own tokens (`acr`,
 /// `authMode`, `otherIds`) and what PSC's clients read (docs/annuaire.md).
-#[derive(Debug, Clone, Copy)]
-enum Kind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
     Text,
     Bool,
     /// One of these strings.
@@ -95,41 +95,77 @@ const TYPED_CLAIMS: [(&str, Kind); 16] = [
     ("SubjectRefPro", Kind::Object),
 ];
 
+/// Why an outcome was refused; the text names the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutcomeError {
+    #[error(
+        "after_ms {0} is more than a day ({MAX_AFTER_MS}); use \"never\" for a professional who never answers"
+    )]
+    TooLate(u64),
+    #[error("\"as\" and \"claims\" go with \"approve\", not {:?}", .0.as_str())]
+    NotAnApproval(Action),
+    #[error("as: no professional with idNat {0:?} in the annuaire")]
+    UnknownProfessional(String),
+    #[error(transparent)]
+    Claims(#[from] ClaimError),
+}
+
+/// Why extra `claims` were refused: which claim, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimError {
+    #[error("claims may not set {name:?}: the mock's checks rely on it ({why})")]
+    Reserved { name: String, why: &'static str },
+    #[error(
+        "claims may not set {0:?}: it is the professional's idNat, in every token and in userinfo (use \"as\" for tokens of another professional)"
+    )]
+    Identity(String),
+    #[error("claims.{name} must be {}, not {value}", .expected.describe())]
+    Type {
+        name: String,
+        expected: Kind,
+        value: Value,
+    },
+    #[error("claims is {0} bytes of JSON; at most {MAX_CLAIMS_BYTES}")]
+    TooBig(usize),
+}
+
 /// The one check of extra `claims`, wherever they come from (a scenario,
 /// the scenario file, an approval through the control API, a
 /// professional's own default): a claim the mock relies on, one that is
 /// the professional's idNat, or a PSC claim of the wrong JSON type is
 /// refused, naming the claim and why. Any other claim is added as given.
-pub fn check_claims(claims: &Map<String, Value>) -> Result<(), String> {
+pub fn check_claims(claims: &Map<String, Value>) -> Result<(), ClaimError> {
     for (name, value) in claims {
         if let Some((_, why)) = RESERVED_CLAIMS.iter().find(|(n, _)| n == name) {
-            return Err(format!(
-                "claims may not set {name:?}: the mock's checks rely on it ({why})"
-            ));
+            return Err(ClaimError::Reserved {
+                name: name.clone(),
+                why,
+            });
         }
         if IDENTITY_CLAIMS.contains(&name.as_str()) {
-            return Err(format!(
-                "claims may not set {name:?}: it is the professional's idNat, in every token and in userinfo (use \"as\" for tokens of another professional)"
-            ));
+            return Err(ClaimError::Identity(name.clone()));
         }
-        if let Some((_, kind)) = TYPED_CLAIMS.iter().find(|(n, _)| n == name) {
-            kind.check(value)
-                .map_err(|expected| format!("claims.{name} must be {expected}, not {value}"))?;
+        if let Some((_, kind)) = TYPED_CLAIMS.iter().find(|(n, _)| n == name)
+            && !kind.accepts(value)
+        {
+            return Err(ClaimError::Type {
+                name: name.clone(),
+                expected: *kind,
+                value: value.clone(),
+            });
         }
     }
     let size = serde_json::to_vec(claims).map_or(usize::MAX, |v| v.len());
     if size > MAX_CLAIMS_BYTES {
-        return Err(format!(
-            "claims is {size} bytes of JSON; at most {MAX_CLAIMS_BYTES}"
-        ));
+        return Err(ClaimError::TooBig(size));
     }
     Ok(())
 }
 
 impl Kind {
-    /// `Err(what was expected)` if `value` is not of this kind.
-    fn check(self, value: &Value) -> Result<(), String> {
-        let ok = match self {
+    /// Whether `value` is of this kind.
+    fn accepts(self, value: &Value) -> bool {
+        match self {
             Self::Text => value.is_string(),
             Self::Bool => value.is_boolean(),
             Self::OneOf(values) => value.as_str().is_some_and(|v| values.contains(&v)),
@@ -150,18 +186,19 @@ impl Kind {
                     })
                 })
             }),
-        };
-        if ok {
-            return Ok(());
         }
-        Err(match self {
+    }
+
+    /// What a value of this kind is, in an error message.
+    pub fn describe(self) -> String {
+        match self {
             Self::Text => "a string".into(),
             Self::Bool => "true or false".into(),
             Self::OneOf(values) => format!("one of {values:?}"),
             Self::Texts => "an array of strings".into(),
             Self::Object => "an object".into(),
             Self::OtherIds => "an array of {\"identifiant\": string, \"origine\": string, \"qualite\": 0 to 255} objects (PSC's otherIds)".into(),
-        })
+        }
     }
 }
 
@@ -231,21 +268,15 @@ impl Outcome {
     }
 
     /// The checks that need no annuaire.
-    pub fn validate_shape(&self) -> Result<(), String> {
+    pub fn validate_shape(&self) -> Result<(), OutcomeError> {
         if self.after_ms > MAX_AFTER_MS {
-            return Err(format!(
-                "after_ms {} is more than a day ({MAX_AFTER_MS}); use \"never\" for a professional who never answers",
-                self.after_ms
-            ));
+            return Err(OutcomeError::TooLate(self.after_ms));
         }
         if self.action != Action::Approve && (self.as_id_nat.is_some() || self.claims.is_some()) {
-            return Err(format!(
-                "\"as\" and \"claims\" go with \"approve\", not {:?}",
-                self.action.as_str()
-            ));
+            return Err(OutcomeError::NotAnApproval(self.action));
         }
         match &self.claims {
-            Some(claims) => check_claims(claims),
+            Some(claims) => Ok(check_claims(claims)?),
             None => Ok(()),
         }
     }

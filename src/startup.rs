@@ -33,8 +33,8 @@ pub enum StartupError {
     Annuaire(#[from] AnnuaireError),
     #[error(transparent)]
     Script(#[from] crate::scenarios::ScriptFileError),
-    #[error("{0}")]
-    Channel(String),
+    #[error(transparent)]
+    Channel(#[from] crate::channel::ChannelError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -135,8 +135,7 @@ impl Application {
         let mut state = AppState::new(&settings, clock, annuaire, keys, script);
         let uri = &settings.ciba.authentication_channel_uri;
         if !uri.is_empty() {
-            let channel = AuthChannel::new(uri, &pki.client_cas, settings.ciba.max_requests)
-                .map_err(StartupError::Channel)?;
+            let channel = AuthChannel::new(uri, &pki.client_cas, settings.ciba.max_requests)?;
             state.channel = Some(channel);
         }
         let state = web::Data::new(state);

@@ -69,7 +69,7 @@ pub(super) fn validate(p: &Professional) -> Vec<Problem> {
         c.exercice(i, exercice);
     }
     if let Some(Err(why)) = p.scenario.as_ref().map(|s| s.validate_shape()) {
-        c.fail(At::Top, "scenario", why);
+        c.fail(At::Top, "scenario", why.to_string());
     }
     c.problems
 }

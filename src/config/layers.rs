@@ -40,25 +40,27 @@ impl Settings {
         for (name, value) in variables {
             let layer = env_layer(&name, &value)?;
             // Checked alone first, so that an error names the variable.
-            Self::from_table(layer.clone()).map_err(|message| ConfigError::Env {
+            Self::from_table(layer.clone()).map_err(|e| ConfigError::Env {
                 name: name.clone(),
-                message,
+                message: super::toml_message(&e),
             })?;
             merge(&mut table, layer);
         }
-        Self::from_table(table).map_err(|message| match file {
-            Some(path) => ConfigError::Parse {
-                path: path.to_owned(),
-                message,
-            },
-            None => ConfigError::Invalid(message),
+        Self::from_table(table).map_err(|e| {
+            let message = super::toml_message(&e);
+            match file {
+                Some(path) => ConfigError::Parse {
+                    path: path.to_owned(),
+                    message,
+                },
+                None => ConfigError::Invalid(message),
+            }
         })
     }
 
-    fn from_table(table: Table) -> Result<Self, String> {
-        Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| e.to_string().trim_end().to_owned())
+    /// The settings of a table; the error's text names the key.
+    fn from_table(table: Table) -> Result<Self, toml::de::Error> {
+        Value::Table(table).try_into()
     }
 }
 
@@ -73,7 +75,7 @@ fn read_table(path: &Path) -> Result<Table, ConfigError> {
     };
     let table: Table = toml::from_str(&text).map_err(|e| parse(e.to_string()))?;
     // Unknown keys and wrong types are reported against the file alone.
-    Settings::from_table(table.clone()).map_err(parse)?;
+    Settings::from_table(table.clone()).map_err(|e| parse(super::toml_message(&e)))?;
     Ok(table)
 }
 

@@ -35,6 +35,11 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// A TOML error as one message (its text ends with a line break).
+fn toml_message(e: &toml::de::Error) -> String {
+    e.to_string().trim_end().to_owned()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -314,14 +319,14 @@ impl Settings {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+        Self::from_toml(&text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            message,
+            message: toml_message(&e),
         })
     }
 
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
     }
 
     /// The base URL clients use: `public_url`, or one derived from `bind`
@@ -366,7 +371,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = Settings::from_toml("[server]\nbnid = \"127.0.0.1:1\"\n").unwrap_err();
+        let err = Settings::from_toml("[server]\nbnid = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bnid"), "{err}");
     }
 

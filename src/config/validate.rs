@@ -3,7 +3,12 @@
 
 use super::{ConfigError, DAY_S, MAX_JOURNAL, Settings, YEAR_S};
 
-type Checked = Result<(), String>;
+type Checked = Result<(), ConfigError>;
+
+/// A refusal; its text names the key.
+fn refuse(message: impl Into<String>) -> Checked {
+    Err(ConfigError::Invalid(message.into()))
+}
 
 impl Settings {
     /// Checks what serde cannot: consistent values.
@@ -17,22 +22,21 @@ impl Settings {
             self.check_control(),
         ]
         .into_iter()
-        .collect::<Result<(), String>>()
-        .map_err(ConfigError::Invalid)
+        .collect()
     }
 
     fn check_clients(&self) -> Checked {
         if self.clients.is_empty() {
-            return Err("no client is configured ([[clients]])".into());
+            return refuse("no client is configured ([[clients]])");
         }
         let mut seen = std::collections::HashSet::new();
         for client in &self.clients {
             let id = &client.client_id;
             if id.is_empty() {
-                return Err("a client has an empty client_id".into());
+                return refuse("a client has an empty client_id");
             }
             if !seen.insert(id.as_str()) {
-                return Err(format!("client_id {id:?} is configured twice"));
+                return refuse(format!("client_id {id:?} is configured twice"));
             }
             for (key, value) in [
                 ("access_token_ttl_s", client.access_token_ttl_s),
@@ -70,7 +74,7 @@ impl Settings {
             within(key, value, 1, YEAR_S)?;
         }
         if t.max_sessions == 0 {
-            return Err("tokens.max_sessions must be at least 1".into());
+            return refuse("tokens.max_sessions must be at least 1");
         }
         let c = &self.ciba;
         within("ciba.expires_in_s", c.expires_in_s, 1, DAY_S)?;
@@ -87,21 +91,22 @@ impl Settings {
     fn check_server(&self) -> Checked {
         let s = &self.server;
         if !s.tls && s.client_cert_header.contains(char::is_whitespace) {
-            return Err("server.client_cert_header must be a header name".into());
+            return refuse("server.client_cert_header must be a header name");
         }
         if s.tls && !s.client_cert_header.is_empty() {
-            return Err(
-                "server.client_cert_header is only read with server.tls = false (behind a proxy)"
-                    .into(),
+            return refuse(
+                "server.client_cert_header is only read with server.tls = false (behind a proxy)",
             );
         }
         http_url("server.public_url", &s.public_url)?;
         http_url("server.wallet_url", &s.wallet_url)?;
         if s.issuer_from_request && s.backchannel_from_request {
-            return Err("server.issuer_from_request and server.backchannel_from_request exclude each other: the first takes every URL from the request, the second only the backchannel ones".into());
+            return refuse(
+                "server.issuer_from_request and server.backchannel_from_request exclude each other: the first takes every URL from the request, the second only the backchannel ones",
+            );
         }
         if !s.wallet_url.is_empty() && !s.psc_layout {
-            return Err("server.wallet_url is only used with server.psc_layout = true".into());
+            return refuse("server.wallet_url is only used with server.psc_layout = true");
         }
         if s.realm.is_empty()
             || !s
@@ -109,7 +114,7 @@ impl Settings {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
-            return Err(format!(
+            return refuse(format!(
                 "server.realm {:?} must be letters, digits, '-', '_' or '.'",
                 s.realm
             ));
@@ -120,24 +125,27 @@ impl Settings {
     fn check_pki(&self) -> Checked {
         let p = &self.pki;
         if p.ephemeral_keys && p.signing_key.is_some() {
-            return Err("pki.ephemeral_keys generates the active key: leave pki.signing_key unset (or turn ephemeral_keys off)".into());
+            return refuse(
+                "pki.ephemeral_keys generates the active key: leave pki.signing_key unset (or turn ephemeral_keys off)",
+            );
         }
         if !p.signing_kid.is_empty() {
-            crate::keys::check_kid(&p.signing_kid).map_err(|e| format!("pki.signing_kid: {e}"))?;
+            crate::keys::check_kid(&p.signing_kid)
+                .map_err(|e| ConfigError::Invalid(format!("pki.signing_kid: {e}")))?;
         }
         if p.signing_cert.is_some() && p.signing_key.is_none() {
-            return Err(
-                "pki.signing_cert is the certificate of pki.signing_key, which is unset".into(),
+            return refuse(
+                "pki.signing_cert is the certificate of pki.signing_key, which is unset",
             );
         }
         for (i, key) in p.passive_keys.iter().enumerate() {
             if !key.kid.is_empty() {
                 crate::keys::check_kid(&key.kid)
-                    .map_err(|e| format!("pki.passive_keys[{i}].kid: {e}"))?;
+                    .map_err(|e| ConfigError::Invalid(format!("pki.passive_keys[{i}].kid: {e}")))?;
             }
         }
         if p.passive_keys.len() >= crate::keys::MAX_KEYS {
-            return Err(format!(
+            return refuse(format!(
                 "pki.passive_keys: at most {} keys",
                 crate::keys::MAX_KEYS - 1
             ));
@@ -147,11 +155,11 @@ impl Settings {
 
     fn check_ciba(&self) -> Checked {
         if self.ciba.max_requests == 0 {
-            return Err("ciba.max_requests must be at least 1".into());
+            return refuse("ciba.max_requests must be at least 1");
         }
         let most = crate::annuaire::MAX_PROFESSIONALS;
         if self.annuaire.generated > most {
-            return Err(format!(
+            return refuse(format!(
                 "annuaire.generated = {} is more than the annuaire holds ({most})",
                 self.annuaire.generated
             ));
@@ -165,13 +173,13 @@ impl Settings {
     fn check_control(&self) -> Checked {
         let c = &self.control;
         if c.journal_capacity > MAX_JOURNAL {
-            return Err(format!(
+            return refuse(format!(
                 "control.journal_capacity = {} is more than {MAX_JOURNAL}",
                 c.journal_capacity
             ));
         }
         if c.token.chars().any(|c| !c.is_ascii_graphic()) {
-            return Err("control.token must be printable ASCII without spaces".into());
+            return refuse("control.token must be printable ASCII without spaces");
         }
         for host in &c.allowed_hosts {
             let name_ok = host == "*"
@@ -182,7 +190,7 @@ impl Settings {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
             if !name_ok {
-                return Err(format!(
+                return refuse(format!(
                     "control.allowed_hosts: {host:?} is not a host name or IP address (no scheme, no port), nor \"*\""
                 ));
             }
@@ -201,7 +209,7 @@ fn within(key: &str, value: u64, min: u64, max: u64) -> Checked {
         (_, DAY_S) => format!("from {min} to a day ({DAY_S})"),
         _ => format!("from {min} to {max}"),
     };
-    Err(format!("{key} = {value} must be {what}"))
+    refuse(format!("{key} = {value} must be {what}"))
 }
 
 /// Empty, or an `http(s)://` URL.
@@ -209,5 +217,5 @@ fn http_url(key: &str, url: &str) -> Checked {
     if url.is_empty() || url.starts_with("https://") || url.starts_with("http://") {
         return Ok(());
     }
-    Err(format!("{key} {url:?} must start with https:// or http://"))
+    refuse(format!("{key} {url:?} must start with https:// or http://"))
 }

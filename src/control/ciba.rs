@@ -238,9 +238,7 @@ pub async fn decide(
                 as_id_nat: body.as_id_nat,
                 claims: body.claims,
             };
-            outcome
-                .validate(&state.annuaire)
-                .map_err(ControlError::BadRequest)?;
+            outcome.validate(&state.annuaire)?;
             Some(outcome.approval())
         }
     };

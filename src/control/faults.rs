@@ -43,7 +43,9 @@ pub async fn create(
     value: web::Json<Value>,
 ) -> Result<HttpResponse, ControlError> {
     let fault: Fault = body::parse(value.into_inner())?;
-    fault.validate().map_err(ControlError::BadRequest)?;
+    fault
+        .validate()
+        .map_err(|e| ControlError::BadRequest(e.to_string()))?;
     let added = state.faults.add(fault)?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(added))
 }

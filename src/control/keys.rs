@@ -76,7 +76,7 @@ pub async fn add(
         return Err(RingError::Full.into());
     }
     if let Some(kid) = &new.kid {
-        crate::keys::check_kid(kid).map_err(ControlError::BadRequest)?;
+        crate::keys::check_kid(kid).map_err(|e| ControlError::BadRequest(e.to_string()))?;
     }
     let realm = state.urls.realm().to_owned();
     // Generating an RSA key takes tens to hundreds of milliseconds: off the

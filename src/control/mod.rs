@@ -133,6 +133,19 @@ fn not_found<T: crate::registry::Item>(id: &str) -> ControlError {
     ))
 }
 
+/// A refused outcome or scenario: 400, naming the value.
+impl From<crate::outcome::OutcomeError> for ControlError {
+    fn from(e: crate::outcome::OutcomeError) -> Self {
+        Self::BadRequest(e.to_string())
+    }
+}
+
+impl From<crate::scenarios::ScenarioInvalid> for ControlError {
+    fn from(e: crate::scenarios::ScenarioInvalid) -> Self {
+        Self::BadRequest(e.to_string())
+    }
+}
+
 /// A scenario or fault not added: 409 for an id taken, 503 for a cap.
 impl From<crate::registry::RegistryError> for ControlError {
     fn from(e: crate::registry::RegistryError) -> Self {

@@ -100,9 +100,7 @@ pub async fn create(
     value: web::Json<Value>,
 ) -> Result<HttpResponse, ControlError> {
     let scenario: Scenario = body::parse(value.into_inner())?;
-    scenario
-        .validate(&state.annuaire)
-        .map_err(ControlError::BadRequest)?;
+    scenario.validate(&state.annuaire)?;
     let added = state.scenarios.add(scenario, false)?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(added))
 }
@@ -130,9 +128,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ControlError> {
     let scenario =
         ScenarioOrOutcome::parse(value.into_inner())?.into_scenario(path.into_inner())?;
-    scenario
-        .validate(&state.annuaire)
-        .map_err(ControlError::BadRequest)?;
+    scenario.validate(&state.annuaire)?;
     let added = state.scenarios.add(scenario, true)?;
     Ok(HttpResponse::Ok().json(added))
 }

@@ -165,26 +165,22 @@ fn any() -> Endpoint {
 }
 
 impl Fault {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FaultInvalid> {
+        use FaultInvalid as E;
         if self.id.chars().count() > 256 || self.id.chars().any(char::is_control) {
-            return Err("id must be at most 256 characters, without control characters".into());
+            return Err(E::Id);
         }
         if self.fault.affects_tokens() && self.endpoint != Endpoint::Token {
-            return Err(format!(
-                "a {:?} fault acts on the token endpoint's answer: set \"endpoint\": \"token\"",
-                self.fault.name()
-            ));
+            return Err(E::NotToken(self.fault.name()));
         }
         match &self.fault {
             FaultKind::Latency { ms, max_ms } => {
                 let longest = max_ms.unwrap_or(*ms).max(*ms);
                 if longest > MAX_LATENCY_MS {
-                    return Err(format!(
-                        "latency of {longest} ms is more than a minute ({MAX_LATENCY_MS}); use \"drop\" for an endpoint that never answers"
-                    ));
+                    return Err(E::TooSlow(longest));
                 }
                 if max_ms.is_some_and(|max| max < *ms) {
-                    return Err("max_ms is smaller than ms".into());
+                    return Err(E::MaxBelowMin);
                 }
             }
             FaultKind::Error {
@@ -195,7 +191,7 @@ impl Fault {
                 if let Some(status) = status
                     && !(400..=599).contains(status)
                 {
-                    return Err(format!("status {status} is not an error (400 to 599)"));
+                    return Err(E::Status(*status));
                 }
                 // RFC 6749 §5.2: error and description are %x20-21 / %x23-5B / %x5D-7E.
                 for (name, text) in [("error", error), ("error_description", error_description)] {
@@ -206,21 +202,19 @@ impl Fault {
                                 .bytes()
                                 .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'))
                     {
-                        return Err(format!(
-                            "{name} must be 1 to {MAX_TEXT} printable ASCII characters, without '\"' or '\\\\' (RFC 6749 §5.2)"
-                        ));
+                        return Err(E::Text(name));
                     }
                 }
             }
             _ => {}
         }
         if self.count == Some(0) {
-            return Err("count must be at least 1 (omit it for every request)".into());
+            return Err(E::Count);
         }
         if let Some(share) = self.share
             && !(share > 0.0 && share <= 1.0)
         {
-            return Err(format!("share {share} must be in (0, 1]"));
+            return Err(E::Share(share));
         }
         Ok(())
     }
@@ -228,6 +222,31 @@ impl Fault {
     fn applies_to(&self, endpoint: Endpoint, facts: &Facts<'_>) -> bool {
         (self.endpoint == Endpoint::Any || self.endpoint == endpoint) && self.matcher.matches(facts)
     }
+}
+
+/// Why a fault was refused; the text names the value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultInvalid {
+    #[error("id must be at most 256 characters, without control characters")]
+    Id,
+    #[error("a {0:?} fault acts on the token endpoint's answer: set \"endpoint\": \"token\"")]
+    NotToken(&'static str),
+    #[error(
+        "latency of {0} ms is more than a minute ({MAX_LATENCY_MS}); use \"drop\" for an endpoint that never answers"
+    )]
+    TooSlow(u64),
+    #[error("max_ms is smaller than ms")]
+    MaxBelowMin,
+    #[error("status {0} is not an error (400 to 599)")]
+    Status(u16),
+    #[error(
+        "{0} must be 1 to {MAX_TEXT} printable ASCII characters, without '\"' or '\\\\' (RFC 6749 §5.2)"
+    )]
+    Text(&'static str),
+    #[error("count must be at least 1 (omit it for every request)")]
+    Count,
+    #[error("share {0} must be in (0, 1]")]
+    Share(f64),
 }
 
 /// Why a fault was not added (the registry's rules).
@@ -441,7 +460,7 @@ mod tests {
     #[test]
     fn invalid_faults_say_why() {
         let check = |json: &str| match serde_json::from_str::<Fault>(json) {
-            Ok(f) => f.validate().unwrap_err(),
+            Ok(f) => f.validate().unwrap_err().to_string(),
             Err(e) => e.to_string(),
         };
         assert!(

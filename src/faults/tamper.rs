@@ -23,6 +23,22 @@ use crate::tokens::{TokenIssuer, TokenResponse};
 /// How long ago an `expired_token` expired.
 const EXPIRED_AGO_S: u64 = 60;
 
+/// Why a token fault could not be applied (the token endpoint answers
+/// `server_error` with this text).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TamperError {
+    #[error("key generation failed: {0}")]
+    Generation(String),
+    #[error("the rogue key: {0}")]
+    Key(String),
+    #[error("the token to tamper with is not a JWT")]
+    NotJwt,
+    #[error("the token's claims: {0}")]
+    Claims(String),
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
 /// A key nobody knows, as PEM: generated once per server, when the first
 /// token fault is set, on a thread of its own so that the token endpoint
 /// does not wait for it (RSA-2048 generation takes up to a second).
@@ -32,7 +48,7 @@ pub struct RogueKey(Arc<Rogue>);
 #[derive(Debug, Default)]
 struct Rogue {
     started: AtomicBool,
-    pem: OnceLock<Result<String, String>>,
+    pem: OnceLock<Result<String, TamperError>>,
 }
 
 impl RogueKey {
@@ -47,13 +63,13 @@ impl RogueKey {
     }
 
     /// The key, generated now if it was not yet.
-    fn pem(&self) -> Result<&str, String> {
+    fn pem(&self) -> Result<&str, TamperError> {
         self.0
             .pem
             .get_or_init(|| {
                 rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
                     .map(|pair| pair.serialize_pem())
-                    .map_err(|e| format!("key generation failed: {e}"))
+                    .map_err(|e| TamperError::Generation(e.to_string()))
             })
             .as_deref()
             .map_err(Clone::clone)
@@ -67,11 +83,11 @@ pub fn tamper(
     issuer: &TokenIssuer,
     rogue: &RogueKey,
     now: SystemTime,
-) -> Result<(), String> {
+) -> Result<(), TamperError> {
     let rogue = || {
         rogue
             .pem()
-            .and_then(|pem| SigningKey::from_pem(pem).map_err(|e| e.to_string()))
+            .and_then(|pem| SigningKey::from_pem(pem).map_err(|e| TamperError::Key(e.to_string())))
     };
     let (key, expire) = match fault {
         FaultKind::UnknownKey => (Some(rogue()?), false),
@@ -91,7 +107,8 @@ pub fn tamper(
         backdate(&mut access, exp);
         response.expires_in = 0;
     }
-    response.access_token = key.sign(&access).map_err(|e| e.to_string())?;
+    let sign_error = |e: crate::keys::KeyError| TamperError::Sign(e.to_string());
+    response.access_token = key.sign(&access).map_err(sign_error)?;
     // No ID token without `openid`: only the access token is tampered with.
     if let Some(id_token) = &response.id_token {
         let mut id = claims(id_token)?;
@@ -102,19 +119,18 @@ pub fn tamper(
             "at_hash".into(),
             Value::String(at_hash(&response.access_token)),
         );
-        response.id_token = Some(key.sign(&id).map_err(|e| e.to_string())?);
+        response.id_token = Some(key.sign(&id).map_err(sign_error)?);
     }
     Ok(())
 }
 
 /// The claims of a JWT this server signed.
-fn claims(token: &str) -> Result<Map<String, Value>, String> {
-    let payload = token
-        .split('.')
-        .nth(1)
-        .ok_or("the token to tamper with is not a JWT")?;
-    let bytes = B64.decode(payload).map_err(|e| e.to_string())?;
-    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+fn claims(token: &str) -> Result<Map<String, Value>, TamperError> {
+    let payload = token.split('.').nth(1).ok_or(TamperError::NotJwt)?;
+    let bytes = B64
+        .decode(payload)
+        .map_err(|e| TamperError::Claims(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| TamperError::Claims(e.to_string()))
 }
 
 /// Moves `iat` and `exp` back so that the token expired at `exp`, keeping

@@ -10,7 +10,7 @@ mod signing;
 
 pub use refresh::RefreshKey;
 pub use ring::{KeyRing, KeyStatus, KeyView, Keys, MAX_KEYS, RingError};
-pub use signing::{KeyOrigin, KeySpec, SigningKey, check_kid};
+pub use signing::{BadKid, KeyOrigin, KeySpec, SigningKey, check_kid};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -26,7 +26,7 @@ pub enum KeyError {
 }
 
 /// Why a presented JWT was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum VerifyError {
     #[error("invalid token: {0}")]
     Invalid(String),

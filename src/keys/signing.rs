@@ -139,7 +139,7 @@ impl SigningKey {
             .map_err(|e| KeyError::Load(e.to_string()))?;
         let kid = match spec.kid {
             Some(kid) => {
-                check_kid(kid).map_err(KeyError::Load)?;
+                check_kid(kid).map_err(|e| KeyError::Load(e.to_string()))?;
                 kid.to_owned()
             }
             None => jwk
@@ -283,15 +283,18 @@ impl SigningKey {
 
 /// A `kid` is 1 to 128 of RFC 3986's unreserved characters, so that it can
 /// stand in a URL path (`/mock/keys/{kid}`) unescaped.
-pub fn check_kid(kid: &str) -> Result<(), String> {
+pub fn check_kid(kid: &str) -> Result<(), BadKid> {
     let unreserved = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
     if kid.is_empty() || kid.len() > 128 || !kid.chars().all(unreserved) {
-        return Err(format!(
-            "kid {kid:?} must be 1 to 128 letters, digits, '-', '.', '_' or '~'"
-        ));
+        return Err(BadKid(kid.to_owned()));
     }
     Ok(())
 }
+
+/// A `kid` refused by [`check_kid`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("kid {0:?} must be 1 to 128 letters, digits, '-', '.', '_' or '~'")]
+pub struct BadKid(pub String);
 
 /// The certificates of `pem`, the first of which must be for `pair`.
 fn chain_of(pem: &str, pair: &RsaKeyPair) -> Result<Vec<CertificateDer<'static>>, KeyError> {

@@ -38,7 +38,7 @@ pub async fn handle(
     let claims = state
         .tokens
         .verify_access(token, now)
-        .map_err(|e| failed(&e))?;
+        .map_err(|e| failed(&e.to_string()))?;
     // Keycloak refuses tokens of ended sessions (logout, revocation).
     if state.sessions.is_revoked(&claims.jti) {
         return Err(failed("the access token was revoked"));

@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Scenario;
+use super::{Scenario, ScenarioInvalid};
 use crate::annuaire::Annuaire;
-use crate::faults::Fault;
+use crate::faults::{Fault, FaultInvalid};
 
 /// The largest scenario file read.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -44,17 +44,41 @@ pub enum ScriptFileError {
         file: PathBuf,
         source: std::io::Error,
     },
-    #[error("scenario file {file}: {message}")]
-    Invalid { file: PathBuf, message: String },
+    #[error("scenario file {file}: {problem}")]
+    Invalid { file: PathBuf, problem: ScriptError },
+}
+
+/// What is wrong in a scenario file's text, and where.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScriptError {
+    #[error("{0} bytes; at most {MAX_FILE_BYTES}")]
+    TooBig(u64),
+    /// Not JSON, or not the file's shape (with the path of the value).
+    #[error("{0}")]
+    Json(String),
+    #[error("scenarios[{i}]: {source}")]
+    Scenario { i: usize, source: ScenarioInvalid },
+    #[error("faults[{i}]: {source}")]
+    Fault { i: usize, source: FaultInvalid },
+    #[error("{list}[{i}]: id {id:?} is used twice")]
+    Twice {
+        list: &'static str,
+        i: usize,
+        id: String,
+    },
+    #[error(
+        "the regexes of its scenarios and faults take {bytes} bytes once compiled; at most {max}"
+    )]
+    Regexes { bytes: usize, max: usize },
 }
 
 impl ScriptFile {
     /// Reads and validates a scenario file; `as` professionals must be in
     /// `annuaire`.
     pub fn load(path: &Path, annuaire: &Annuaire) -> Result<Self, ScriptFileError> {
-        let invalid = |message: String| ScriptFileError::Invalid {
+        let invalid = |problem| ScriptFileError::Invalid {
             file: path.to_owned(),
-            message,
+            problem,
         };
         let read = |source| ScriptFileError::Read {
             file: path.to_owned(),
@@ -62,33 +86,38 @@ impl ScriptFile {
         };
         let size = std::fs::metadata(path).map_err(read)?.len();
         if size > MAX_FILE_BYTES {
-            return Err(invalid(format!("{size} bytes; at most {MAX_FILE_BYTES}")));
+            return Err(invalid(ScriptError::TooBig(size)));
         }
         let text = std::fs::read_to_string(path).map_err(read)?;
         Self::parse(&text, annuaire).map_err(invalid)
     }
 
     /// Parses and validates the JSON text of a scenario file.
-    pub fn parse(text: &str, annuaire: &Annuaire) -> Result<Self, String> {
+    pub fn parse(text: &str, annuaire: &Annuaire) -> Result<Self, ScriptError> {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
-        let file: Self = serde_path_to_error::deserialize(deserializer).map_err(at_path)?;
+        let file: Self = serde_path_to_error::deserialize(deserializer)
+            .map_err(|e| ScriptError::Json(at_path(e)))?;
+        let twice = |list, i, id: &String| ScriptError::Twice {
+            list,
+            i,
+            id: id.clone(),
+        };
         let mut ids = std::collections::HashSet::new();
         for (i, scenario) in file.scenarios.iter().enumerate() {
             scenario
                 .validate(annuaire)
-                .map_err(|e| format!("scenarios[{i}]: {e}"))?;
+                .map_err(|source| ScriptError::Scenario { i, source })?;
             if !scenario.id.is_empty() && !ids.insert(&scenario.id) {
-                return Err(format!(
-                    "scenarios[{i}]: id {:?} is used twice",
-                    scenario.id
-                ));
+                return Err(twice("scenarios", i, &scenario.id));
             }
         }
         let mut ids = std::collections::HashSet::new();
         for (i, fault) in file.faults.iter().enumerate() {
-            fault.validate().map_err(|e| format!("faults[{i}]: {e}"))?;
+            fault
+                .validate()
+                .map_err(|source| ScriptError::Fault { i, source })?;
             if !fault.id.is_empty() && !ids.insert(&fault.id) {
-                return Err(format!("faults[{i}]: id {:?} is used twice", fault.id));
+                return Err(twice("faults", i, &fault.id));
             }
         }
         let regexes: usize = file
@@ -103,9 +132,10 @@ impl ScriptFile {
                 .sum::<usize>();
         let max = crate::matching::PatternBudget::DEFAULT;
         if regexes > max {
-            return Err(format!(
-                "the regexes of its scenarios and faults take {regexes} bytes once compiled; at most {max}"
-            ));
+            return Err(ScriptError::Regexes {
+                bytes: regexes,
+                max,
+            });
         }
         Ok(file)
     }
@@ -128,7 +158,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<ScriptFile, String> {
-        ScriptFile::parse(text, &Annuaire::load(None).unwrap())
+        ScriptFile::parse(text, &Annuaire::load(None).unwrap()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use crate::annuaire::Annuaire;
 
 pub use crate::matching::{Facts, Matcher, Pattern, PatternBudget};
-pub use crate::outcome::{MAX_AFTER_MS, Outcome};
+pub use crate::outcome::{MAX_AFTER_MS, Outcome, OutcomeError};
+
 pub use file::{ScriptFile, ScriptFileError, at_path};
 
 /// Most steps in one scenario.
@@ -36,14 +37,12 @@ const MAX_TOTAL_BYTES: usize = 4 * 1024 * 1024;
 
 impl Outcome {
     /// Checks the bounds, and that `as` names a known professional.
-    pub fn validate(&self, annuaire: &Annuaire) -> Result<(), String> {
+    pub fn validate(&self, annuaire: &Annuaire) -> Result<(), OutcomeError> {
         self.validate_shape()?;
         if let Some(id_nat) = &self.as_id_nat
             && annuaire.get(id_nat).is_none()
         {
-            return Err(format!(
-                "as: no professional with idNat {id_nat:?} in the annuaire"
-            ));
+            return Err(OutcomeError::UnknownProfessional(id_nat.clone()));
         }
         Ok(())
     }
@@ -105,35 +104,47 @@ impl Scenario {
         }
     }
 
-    pub fn validate(&self, annuaire: &Annuaire) -> Result<(), String> {
+    pub fn validate(&self, annuaire: &Annuaire) -> Result<(), ScenarioInvalid> {
+        use ScenarioInvalid as E;
         if self.id.chars().count() > MAX_ID || self.id.chars().any(char::is_control) {
-            return Err(format!(
-                "id must be at most {MAX_ID} characters, without control characters"
-            ));
+            return Err(E::Id);
         }
         match (self.steps.is_empty(), &self.always) {
-            (true, None) => {
-                return Err("a scenario needs \"steps\" (a list of outcomes played in order) or \"always\" (one outcome for every matching request)".into());
-            }
-            (false, Some(_)) => {
-                return Err("a scenario has either \"steps\" or \"always\", not both".into());
-            }
+            (true, None) => return Err(E::NoOutcome),
+            (false, Some(_)) => return Err(E::Both),
             _ => {}
         }
         if self.steps.len() > MAX_STEPS {
-            return Err(format!("at most {MAX_STEPS} steps"));
+            return Err(E::TooManySteps);
         }
         for (i, step) in self.steps.iter().enumerate() {
             step.validate(annuaire)
-                .map_err(|e| format!("steps[{i}]: {e}"))?;
+                .map_err(|source| E::Step { i, source })?;
         }
         if let Some(always) = &self.always {
-            always
-                .validate(annuaire)
-                .map_err(|e| format!("always: {e}"))?;
+            always.validate(annuaire).map_err(E::Always)?;
         }
         Ok(())
     }
+}
+
+/// Why a scenario was refused; the text names the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioInvalid {
+    #[error("id must be at most {MAX_ID} characters, without control characters")]
+    Id,
+    #[error(
+        "a scenario needs \"steps\" (a list of outcomes played in order) or \"always\" (one outcome for every matching request)"
+    )]
+    NoOutcome,
+    #[error("a scenario has either \"steps\" or \"always\", not both")]
+    Both,
+    #[error("at most {MAX_STEPS} steps")]
+    TooManySteps,
+    #[error("steps[{i}]: {source}")]
+    Step { i: usize, source: OutcomeError },
+    #[error("always: {0}")]
+    Always(OutcomeError),
 }
 
 /// A scenario's size as JSON, counted against the store's budget.
@@ -448,7 +459,7 @@ mod tests {
     fn invalid_scenarios_say_why() {
         let check = |json: &str| {
             let s: Scenario = serde_json::from_str(json).unwrap();
-            s.validate(&annuaire()).unwrap_err()
+            s.validate(&annuaire()).unwrap_err().to_string()
         };
         assert!(check(r#"{}"#).contains("needs \"steps\""));
         assert!(

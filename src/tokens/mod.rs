@@ -12,6 +12,8 @@
 
 mod verify;
 
+pub use verify::TokenError;
+
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};

@@ -210,7 +210,7 @@ fn authorize(
         state: params.get("state"),
     };
     to_client.mode = ResponseMode::parse(params.get("response_mode"))
-        .map_err(|why| to_client.fail("invalid_request", why))?;
+        .map_err(|why| to_client.fail("invalid_request", why.to_string()))?;
     let mut pending = validate(params, client, &to_client)?;
     issuer.clone_into(&mut pending.issuer);
     let prompt_none = params
