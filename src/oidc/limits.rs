@@ -1,10 +1,19 @@
 //! The middleware around the whole `App` (protocol endpoints, control API
 //! and the 404 alike) that holds the per-request limits of the listener
-//! (docs/configuration.md, "Limits and timeouts"): a request's body has
-//! `server.body_timeout_ms` to arrive, counted from when its head was read.
-//! A body that stops arriving is answered 408 `invalid_request` and its
-//! connection closed, whoever was reading it. The limits of connections and
-//! handshakes are the `HttpServer`'s, set in `startup`.
+//! (docs/configuration.md, "Limits and timeouts"):
+//!
+//! - a request target longer than `server.max_uri_bytes` is refused 414,
+//!   and a header block larger than `server.max_header_bytes` 431, both as
+//!   JSON `invalid_request` naming the size and the limit. These limits sit
+//!   below actix-http's own (a 65 534-byte target, a 128 KiB head, 96
+//!   headers), past which its parser answers an empty 400 or 431 before any
+//!   of our code runs;
+//! - a request's body has `server.body_timeout_ms` to arrive, counted from
+//!   when its head was read. A body that stops arriving is answered 408
+//!   `invalid_request` and its connection closed, whoever was reading it.
+//!
+//! The limits of connections and handshakes are the `HttpServer`'s, set in
+//! `startup`.
 
 use std::cell::Cell;
 use std::pin::Pin;
@@ -18,7 +27,7 @@ use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-use actix_web::{HttpMessage, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use futures_util::Stream;
 
 use crate::config::ServerSettings;
@@ -27,14 +36,44 @@ use crate::error::OAuthError;
 /// The per-request limits, as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    pub max_uri_bytes: usize,
+    pub max_header_bytes: usize,
     pub body_timeout: Duration,
 }
 
 impl Limits {
     pub fn of(server: &ServerSettings) -> Self {
         Self {
+            max_uri_bytes: server.max_uri_bytes,
+            max_header_bytes: server.max_header_bytes,
             body_timeout: Duration::from_millis(server.body_timeout_ms),
         }
+    }
+
+    /// The request target's and the headers' sizes, each against its limit.
+    /// A header counts as on the wire: name, `: `, value, CRLF.
+    fn check_head(self, req: &HttpRequest) -> Result<(), OAuthError> {
+        let uri = req.uri();
+        let target = uri.path_and_query().map_or(0, |pq| pq.as_str().len())
+            + uri.authority().map_or(0, |a| a.as_str().len());
+        if target > self.max_uri_bytes {
+            return Err(OAuthError::UriTooLong(format!(
+                "the request target is {target} bytes long; the limit is {} bytes",
+                self.max_uri_bytes
+            )));
+        }
+        let headers: usize = req
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum();
+        if headers > self.max_header_bytes {
+            return Err(OAuthError::HeadersTooLarge(format!(
+                "the request's headers take {headers} bytes; the limit is {} bytes",
+                self.max_header_bytes
+            )));
+        }
+        Ok(())
     }
 
     fn body_late(self) -> OAuthError {
@@ -55,6 +94,9 @@ pub async fn limits(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    if let Err(refusal) = limits.check_head(req.request()) {
+        return Ok(req.into_response(HttpResponse::from_error(refusal)));
+    }
     let late = Rc::new(Cell::new(false));
     let payload = Deadline {
         inner: req.take_payload(),

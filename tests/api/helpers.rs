@@ -318,3 +318,41 @@ pub async fn raw_tls(
         .await
         .expect("TLS handshake")
 }
+
+/// What the server sent until it closed the connection: when its first
+/// bytes came, when the connection closed, and the text; `None` if it is
+/// still open after `within`.
+pub async fn until_closed(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    within: Duration,
+) -> Option<(Duration, Duration, String)> {
+    let started = std::time::Instant::now();
+    let mut answered = None;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let read = async {
+        // A TLS connection may end without close_notify: an error ends it too.
+        while let Ok(n @ 1..) = tokio::io::AsyncReadExt::read(stream, &mut buffer).await {
+            answered.get_or_insert_with(|| started.elapsed());
+            answer.extend_from_slice(&buffer[..n]);
+        }
+    };
+    tokio::time::timeout(within, read).await.ok()?;
+    let closed = started.elapsed();
+    Some((
+        answered.unwrap_or(closed),
+        closed,
+        String::from_utf8_lossy(&answer).into_owned(),
+    ))
+}
+
+/// The status and JSON body of a raw HTTP/1.1 answer.
+pub fn status_and_json(answer: &str) -> (u16, serde_json::Value) {
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}

@@ -11,7 +11,9 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{PRO, TestApp, Who, client, raw_tls, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PRO, TestApp, Who, client, raw_tls, spawn_app, spawn_app_with, status_and_json, until_closed,
+};
 
 /// How many idle connections the handshake test holds open from one
 /// address (the probe of issue 17 saw every request take 13 s with 3 000).
@@ -174,44 +176,6 @@ async fn thousands_of_silent_connections_do_not_delay_another_client() {
         "a silent connection is still open: {closed:?}"
     );
     drop(idle);
-}
-
-/// What the server sent until it closed the connection: when its first
-/// bytes came, when the connection closed, and the text; `None` if it is
-/// still open after `within`.
-pub async fn until_closed(
-    stream: &mut (impl tokio::io::AsyncRead + Unpin),
-    within: Duration,
-) -> Option<(Duration, Duration, String)> {
-    let started = Instant::now();
-    let mut answered = None;
-    let mut answer = Vec::new();
-    let mut buffer = [0u8; 4096];
-    let read = async {
-        // A TLS connection may end without close_notify: an error ends it too.
-        while let Ok(n @ 1..) = stream.read(&mut buffer).await {
-            answered.get_or_insert_with(|| started.elapsed());
-            answer.extend_from_slice(&buffer[..n]);
-        }
-    };
-    tokio::time::timeout(within, read).await.ok()?;
-    let closed = started.elapsed();
-    Some((
-        answered.unwrap_or(closed),
-        closed,
-        String::from_utf8_lossy(&answer).into_owned(),
-    ))
-}
-
-/// The status and JSON body of a raw HTTP/1.1 answer.
-pub fn status_and_json(answer: &str) -> (u16, serde_json::Value) {
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
-    let (_, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
-    (status, serde_json::from_str(body).unwrap_or_default())
 }
 
 /// A request whose body stops arriving frees its connection once
