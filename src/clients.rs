@@ -203,7 +203,19 @@ impl Clients {
             };
             let cert = certificate
                 .ok_or_else(|| fail(format!("no client certificate presented; {why}")))?;
-            if cert.common_name.as_deref() != Some(client_id.as_str()) {
+            // Which CN would be the client_id? Neither (docs/fidelity.md,
+            // the client certificate row).
+            if let count @ 2.. = cert.common_names.len() {
+                let count = match count {
+                    2 => "two".to_owned(),
+                    n => n.to_string(),
+                };
+                return Err(fail(format!(
+                    "the client certificate's subject has {count} CN attributes, {}: it must have one, the client_id",
+                    cert.describe_cn()
+                )));
+            }
+            if cert.common_name() != Some(client_id.as_str()) {
                 return Err(fail(format!(
                     "client certificate CN {} does not match client_id {client_id:?}",
                     cert.describe_cn()
@@ -278,7 +290,7 @@ mod tests {
 
     fn cert(cn: &str) -> PeerCertificate {
         PeerCertificate {
-            common_name: Some(cn.into()),
+            common_names: vec![Some(cn.into())],
             thumbprint: "t".into(),
         }
     }

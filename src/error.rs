@@ -75,6 +75,16 @@ pub enum OAuthError {
     TemporarilyUnavailable(String),
     #[error("invalid_request")]
     PayloadTooLarge(String),
+    /// The request target is longer than `server.max_uri_bytes`: 414.
+    #[error("invalid_request")]
+    UriTooLong(String),
+    /// The header block is larger than `server.max_header_bytes`: 431.
+    #[error("invalid_request")]
+    HeadersTooLarge(String),
+    /// The body did not arrive within `server.body_timeout_ms`: 408, and
+    /// the connection is closed.
+    #[error("invalid_request")]
+    BodyTimeout(String),
     #[error("not_found")]
     NotFound(String),
     #[error("invalid_request")]
@@ -131,6 +141,9 @@ impl OAuthError {
             | Self::ChannelFailed(d)
             | Self::TemporarilyUnavailable(d)
             | Self::PayloadTooLarge(d)
+            | Self::UriTooLong(d)
+            | Self::HeadersTooLarge(d)
+            | Self::BodyTimeout(d)
             | Self::NotFound(d)
             | Self::MethodNotAllowed(d)
             | Self::ServerError(d) => d,
@@ -163,6 +176,9 @@ impl ResponseError for OAuthError {
             }
             Self::RefusedToken(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::ServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -193,6 +209,10 @@ impl ResponseError for OAuthError {
             }
             Self::InvalidClient { basic: true, .. } | Self::ClientRefused { basic: true, .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"esante-wallet\""));
+            }
+            // What is left of the body is never read: the connection goes.
+            Self::BodyTimeout(_) => {
+                response.force_close();
             }
             _ => {}
         }
@@ -262,5 +282,8 @@ mod tests {
         assert_eq!(OAuthError::InvalidToken("x".into()).status_code(), 401);
         assert_eq!(OAuthError::AuthorizationPending.status_code(), 400);
         assert_eq!(OAuthError::invalid_grant("x").status_code(), 400);
+        assert_eq!(OAuthError::UriTooLong("x".into()).status_code(), 414);
+        assert_eq!(OAuthError::HeadersTooLarge("x".into()).status_code(), 431);
+        assert_eq!(OAuthError::BodyTimeout("x".into()).status_code(), 408);
     }
 }

@@ -3,7 +3,8 @@
 //! RFC 6749 §3.1: parameters sent without a value are treated as omitted,
 //! and a parameter must not appear twice. The body must be
 //! `application/x-www-form-urlencoded` and no larger than the configured
-//! limit. Every refusal is an [`OAuthError`], never actix's plain-text 400.
+//! limit, and arrive in time (a late body is a 408). Every refusal is an
+//! [`OAuthError`], never actix's plain-text 400.
 //!
 //! A form is parsed once per request: the middleware around the protocol
 //! endpoints (`oidc::observe`) reads and parses it, records it in the
@@ -13,6 +14,7 @@
 use std::collections::HashMap;
 
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
@@ -104,8 +106,12 @@ pub fn body_limit(req: &HttpRequest) -> usize {
 pub async fn read_limited(mut payload: Payload, limit: usize) -> Result<web::Bytes, OAuthError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            OAuthError::invalid_request(format!("the request body could not be read: {e}"))
+        let chunk = chunk.map_err(|e| match e {
+            // The deadline of `server.body_timeout_ms` (`oidc::limits`).
+            PayloadError::Io(late) if late.kind() == std::io::ErrorKind::TimedOut => {
+                OAuthError::BodyTimeout(late.to_string())
+            }
+            e => OAuthError::invalid_request(format!("the request body could not be read: {e}")),
         })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));

@@ -1,10 +1,11 @@
 //! Builds the server from settings and runs it: the entry point both for the
 //! binary and for tests that start psc-mock in-process on port 0.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::annuaire::{Annuaire, AnnuaireError};
@@ -14,6 +15,7 @@ use crate::config::{ConfigError, Settings};
 use crate::control::{ControlToken, Site};
 use crate::form::BodyLimit;
 use crate::keys::KeyError;
+use crate::oidc::limits::{Limits, limits};
 use crate::pki::{Pki, PkiError};
 use crate::scenarios::ScriptFile;
 use crate::state::AppState;
@@ -55,6 +57,7 @@ pub fn protocol_services(
     let cert_source = cert_source.clone();
     let state = state.clone();
     let limit = BodyLimit(settings.server.max_body_bytes);
+    let limits = Limits::of(&settings.server);
     let token = ControlToken(settings.control.token.clone());
     let site = Site::new(settings);
     let realm = settings.server.realm.clone();
@@ -62,6 +65,7 @@ pub fn protocol_services(
         cfg.app_data(state)
             .app_data(web::Data::new(cert_source))
             .app_data(web::Data::new(limit))
+            .app_data(web::Data::new(limits))
             .app_data(web::Data::new(token))
             .app_data(web::Data::new(site))
             .configure(oidc::routes(&realm));
@@ -71,6 +75,25 @@ pub fn protocol_services(
         cfg.default_service(web::to(oidc::not_found));
     }
 }
+
+/// A listening socket with `backlog` (std's `TcpListener::bind` uses 128,
+/// which a burst of connections overflows: the next client then waits a
+/// second for its retried SYN).
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
+}
+
+/// How long a connection closed with its request's body unread (too
+/// large, too late) still reads and discards what comes before closing, so
+/// that the client reads the answer instead of a reset (actix-web's
+/// default, stated).
+const LINGER: Duration = Duration::from_secs(1);
 
 /// How often finished CIBA requests are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(5);
@@ -118,13 +141,14 @@ impl Application {
 
         let addr = settings.server.bind;
         let bind_err = |source| StartupError::Bind { addr, source };
-        let listener = TcpListener::bind(addr).map_err(bind_err)?;
+        let backlog = settings.server.listen_backlog;
+        let listener = listen(addr, backlog).map_err(bind_err)?;
         let local = listener.local_addr().map_err(bind_err)?;
         settings.server.bind = local;
         let control_listener = match settings.control.bind {
             Some(addr) => {
                 let bind_err = |source| StartupError::Bind { addr, source };
-                let listener = TcpListener::bind(addr).map_err(bind_err)?;
+                let listener = listen(addr, backlog).map_err(bind_err)?;
                 let local = listener.local_addr().map_err(bind_err)?;
                 settings.control.bind = Some(local);
                 Some(listener)
@@ -150,16 +174,33 @@ impl Application {
         let control_here = control_listener.is_none();
         let app_state = state.clone();
         let services = settings.clone();
+        let server_settings = &settings.server;
         let mut server = HttpServer::new(move || {
-            App::new().configure(protocol_services(
-                &services,
-                &app_state,
-                &cert_source,
-                control_here,
-            ))
+            App::new()
+                .wrap(from_fn(limits))
+                .configure(protocol_services(
+                    &services,
+                    &app_state,
+                    &cert_source,
+                    control_here,
+                ))
         })
         .on_connect(capture_peer_certificate)
-        .client_request_timeout(Duration::from_secs(10))
+        // The listener's limits (docs/configuration.md, "Limits and
+        // timeouts"): time for the TLS handshake and the request's head, and
+        // handshakes at once per worker. That number is large on purpose:
+        // with actix-web's default (256), a few hundred silent connections,
+        // each holding its slot until the handshake timeout, kept every
+        // other client waiting to be accepted; a handshake in progress costs
+        // little memory and no CPU until its client speaks. (actix-web keeps
+        // it in a process-wide setting that each worker reads as it starts:
+        // servers in one process share the last value set.)
+        .tls_handshake_timeout(Duration::from_millis(
+            server_settings.tls_handshake_timeout_ms,
+        ))
+        .max_connection_rate(server_settings.max_tls_handshakes)
+        .client_request_timeout(Duration::from_millis(server_settings.request_timeout_ms))
+        .client_disconnect_timeout(LINGER)
         .shutdown_timeout(5);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
@@ -180,15 +221,19 @@ impl Application {
                 let bind_err = |source| StartupError::Bind { addr, source };
                 let port = listener.local_addr().map_err(bind_err)?.port();
                 let app_state = state.clone();
+                let limits_data = web::Data::new(Limits::of(&settings.server));
                 let mut control = HttpServer::new(move || {
                     App::new()
+                        .wrap(from_fn(limits))
                         .app_data(app_state.clone())
                         .app_data(control_token.clone())
                         .app_data(control_site.clone())
+                        .app_data(limits_data.clone())
                         .configure(control::routes)
                         .default_service(web::to(oidc::not_found))
                 })
                 .workers(1)
+                .client_request_timeout(Duration::from_millis(settings.server.request_timeout_ms))
                 .shutdown_timeout(5);
                 if !signals {
                     control = control.disable_signals();

@@ -34,33 +34,58 @@ use crate::pki::{Pki, PkiError};
 /// A client certificate seen on a connection, with what psc-mock needs of it.
 #[derive(Debug, Clone)]
 pub struct PeerCertificate {
-    /// The subject's common name, if it has one.
-    pub common_name: Option<String>,
+    /// The subject's CN attributes, in order (`None`: a value that is not
+    /// text). PSC's rule, CN = client_id, needs exactly one: a subject with
+    /// two is ambiguous, and `clients` refuses it.
+    pub common_names: Vec<Option<String>>,
     /// RFC 8705 §3.1 `x5t#S256`: base64url SHA-256 of the DER certificate.
     pub thumbprint: String,
 }
 
+/// DER that does not parse as an X.509 certificate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an X.509 certificate: {0}")]
+pub struct NotACertificate(String);
+
 impl PeerCertificate {
-    pub fn from_der(der: &[u8]) -> Result<Self, String> {
-        let (_, cert) = x509_parser::parse_x509_certificate(der)
-            .map_err(|e| format!("not an X.509 certificate: {e}"))?;
-        let common_name = cert
+    pub fn from_der(der: &[u8]) -> Result<Self, NotACertificate> {
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| NotACertificate(e.to_string()))?;
+        let common_names = cert
             .subject()
             .iter_common_name()
-            .next()
-            .and_then(|cn| cn.as_str().ok())
-            .map(str::to_owned);
+            .map(|cn| cn.as_str().ok().map(str::to_owned))
+            .collect();
         Ok(Self {
-            common_name,
+            common_names,
             thumbprint: sha256_b64(der),
         })
     }
 
-    /// The CN as shown in error messages.
+    /// The subject's CN, if it has exactly one and it is text.
+    pub fn common_name(&self) -> Option<&str> {
+        match self.common_names.as_slice() {
+            [Some(cn)] => Some(cn),
+            _ => None,
+        }
+    }
+
+    /// The CN as shown in error messages and the journal: `"a"`, `(none)`,
+    /// or every one of several, `"a" and "b"`.
     pub fn describe_cn(&self) -> String {
-        self.common_name
-            .as_deref()
-            .map_or_else(|| "(none)".to_owned(), |cn| format!("{cn:?}"))
+        let shown: Vec<String> = self
+            .common_names
+            .iter()
+            .map(|cn| {
+                cn.as_deref()
+                    .map_or_else(|| "(not text)".to_owned(), |cn| format!("{cn:?}"))
+            })
+            .collect();
+        match shown.as_slice() {
+            [] => "(none)".to_owned(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        }
     }
 }
 
@@ -202,7 +227,7 @@ pub fn client_cert(req: &HttpRequest) -> Result<ClientCert, OAuthError> {
                 .map_err(|e| bad(e.to_string()))?;
             let der = CertificateDer::from_pem_slice(pem.as_bytes())
                 .map_err(|e| bad(format!("not a PEM certificate ({e})")))?;
-            let peer = PeerCertificate::from_der(&der).map_err(bad)?;
+            let peer = PeerCertificate::from_der(&der).map_err(|e| bad(e.to_string()))?;
             // As the TLS handshake would: the chain, validity and usage.
             let since_epoch = clock
                 .now()
@@ -234,11 +259,25 @@ mod tests {
         let der = CertificateDer::from_pem_slice(crate::pki::EMBEDDED.client_cert.as_bytes())
             .expect("embedded client certificate");
         let peer = PeerCertificate::from_der(&der).expect("parses");
-        assert_eq!(
-            peer.common_name.as_deref(),
-            Some(crate::config::DEFAULT_CLIENT_ID)
-        );
+        assert_eq!(peer.common_name(), Some(crate::config::DEFAULT_CLIENT_ID));
         assert_eq!(peer.thumbprint.len(), 43);
+    }
+
+    #[test]
+    fn several_common_names_are_all_shown() {
+        let peer = |names: &[Option<&str>]| PeerCertificate {
+            common_names: names.iter().map(|n| n.map(str::to_owned)).collect(),
+            thumbprint: String::new(),
+        };
+        assert_eq!(peer(&[]).describe_cn(), "(none)");
+        assert_eq!(peer(&[Some("a")]).common_name(), Some("a"));
+        let two = peer(&[Some("a"), None]);
+        assert_eq!(two.common_name(), None);
+        assert_eq!(two.describe_cn(), "\"a\" and (not text)");
+        assert_eq!(
+            peer(&[Some("a"), Some("b"), Some("c")]).describe_cn(),
+            "\"a\", \"b\" and \"c\""
+        );
     }
 
     #[test]

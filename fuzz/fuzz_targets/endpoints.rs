@@ -1,6 +1,6 @@
 //! The protocol endpoints in-process, through the very `App` the server
-//! builds (journal middleware, strict form extractor, client
-//! authentication, handlers), fed a script of requests. A script is text,
+//! builds (the listener's limits, journal middleware, strict form
+//! extractor, client authentication, handlers), fed a script of requests. A script is text,
 //! so that seeds are readable and the dictionary helps:
 //!
 //! ```text
@@ -139,7 +139,9 @@ fn harness() -> Harness {
         .client_cas;
     let cert_source =
         psc_mock::tls::CertSource::of(&settings.server, client_cas, state.clock.clone());
-    let app = App::new().configure(psc_mock::startup::protocol_services(
+    let app = App::new()
+        .wrap(actix_web::middleware::from_fn(psc_mock::oidc::limits::limits))
+        .configure(psc_mock::startup::protocol_services(
         &settings,
         &state,
         &cert_source,

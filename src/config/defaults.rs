@@ -50,6 +50,13 @@ impl Default for ServerSettings {
             wallet_url: String::new(),
             workers: 0,
             max_body_bytes: 64 * 1024,
+            listen_backlog: 1_024,
+            tls_handshake_timeout_ms: 3_000,
+            max_tls_handshakes: 10_000,
+            request_timeout_ms: 5_000,
+            body_timeout_ms: 5_000,
+            max_uri_bytes: 16 * 1024,
+            max_header_bytes: 32 * 1024,
         }
     }
 }

@@ -126,6 +126,28 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Connections the system queues before they are accepted (capped by
+    /// the system's own limit, `net.core.somaxconn` on Linux).
+    pub listen_backlog: u32,
+    /// Time a client has to complete its TLS handshake once connected;
+    /// then the connection is closed.
+    pub tls_handshake_timeout_ms: u64,
+    /// TLS handshakes in progress at once, per worker; beyond, new
+    /// connections wait to be accepted. Large, so that silent connections
+    /// cannot make the others wait (docs/configuration.md).
+    pub max_tls_handshakes: usize,
+    /// Time a client has to send a request's line and headers (the first
+    /// request of a connection); then 408 and the connection is closed.
+    pub request_timeout_ms: u64,
+    /// Time a request's body has to arrive, from when it is first read;
+    /// then 408 `invalid_request` and the connection is closed.
+    pub body_timeout_ms: u64,
+    /// Longest request target (path and query), in bytes; beyond, 414
+    /// `invalid_request`.
+    pub max_uri_bytes: usize,
+    /// Largest header block (each header's name and value), in bytes;
+    /// beyond, 431 `invalid_request`.
+    pub max_header_bytes: usize,
 }
 
 /// Where the TLS material and the token signing key come from. An empty path

@@ -10,6 +10,12 @@ fn refuse(message: impl Into<String>) -> Checked {
     Err(ConfigError::Invalid(message.into()))
 }
 
+/// The longest request target actix-http parses (the `http` crate's limit).
+const MAX_URI_BYTES: u64 = 65_534;
+/// The header block actix-http reads whole: its 128 KiB buffer for the
+/// request head, less room for the longest request line.
+const MAX_HEADER_BYTES: u64 = 64 * 1024;
+
 impl Settings {
     /// Checks what serde cannot: consistent values.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -108,6 +114,27 @@ impl Settings {
         if !s.wallet_url.is_empty() && !s.psc_layout {
             return refuse("server.wallet_url is only used with server.psc_layout = true");
         }
+        within(
+            "server.tls_handshake_timeout_ms",
+            s.tls_handshake_timeout_ms,
+            100,
+            60_000,
+        )?;
+        within(
+            "server.request_timeout_ms",
+            s.request_timeout_ms,
+            100,
+            600_000,
+        )?;
+        within("server.body_timeout_ms", s.body_timeout_ms, 100, 600_000)?;
+        let max_handshakes = u64::try_from(s.max_tls_handshakes).unwrap_or(u64::MAX);
+        within("server.max_tls_handshakes", max_handshakes, 1, 1_000_000)?;
+        // Above these, actix-http's own parser refuses first, with an empty
+        // answer (docs/configuration.md, "Limits and timeouts").
+        let uri = u64::try_from(s.max_uri_bytes).unwrap_or(u64::MAX);
+        within("server.max_uri_bytes", uri, 256, MAX_URI_BYTES)?;
+        let headers = u64::try_from(s.max_header_bytes).unwrap_or(u64::MAX);
+        within("server.max_header_bytes", headers, 1_024, MAX_HEADER_BYTES)?;
         if s.realm.is_empty()
             || !s
                 .realm

@@ -9,6 +9,7 @@ mod grants;
 mod here;
 mod introspect;
 mod jwks;
+pub mod limits;
 mod logout;
 mod mount;
 mod observe;

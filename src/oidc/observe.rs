@@ -170,7 +170,12 @@ fn seen(req: &ServiceRequest, form: Option<&Form>) -> Seen {
     let certificate_cn = crate::tls::client_cert(req.request())
         .ok()
         .and_then(|c| c.0)
-        .and_then(|c| c.common_name.clone());
+        .and_then(|c| match (c.common_name(), c.common_names.len()) {
+            (Some(cn), _) => Some(cn.to_owned()),
+            (None, 0) => None,
+            // Several, or not text: as error messages show them.
+            (None, _) => Some(c.describe_cn()),
+        });
     Seen {
         params,
         basic_client_id,

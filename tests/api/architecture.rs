@@ -180,3 +180,25 @@ fn no_process_wide_mutable_state() {
         "state must live in AppState (several servers run in one process): {statics:#?}"
     );
 }
+
+/// Errors are typed: a failure says which case it is (an enum or struct of
+/// `thiserror`), turned into text only where it is reported.
+#[test]
+fn errors_are_types_not_strings() {
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    let mut stringly = Vec::new();
+    for file in files {
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            let compact: String = line.split_whitespace().collect();
+            if compact.contains(",String>") && compact.contains("Result<") {
+                stringly.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        stringly.is_empty(),
+        "give these errors a type: {stringly:#?}"
+    );
+}

@@ -4,7 +4,12 @@
 use reqwest::Method;
 
 use crate::helpers::paths::BC;
-use crate::helpers::{Answer, CLIENT_ID, PRO, SECRET, Who, client, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Answer, CLIENT_ID, PRO, SECRET, Who, client, raw_tls, spawn_app, spawn_app_with,
+    status_and_json, until_closed,
+};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn a_json_body_is_refused_with_the_content_type_named() {
@@ -196,4 +201,124 @@ async fn a_huge_scope_is_refused_and_a_repetitive_one_is_normalised() {
     let id = ack.body["auth_req_id"].as_str().unwrap();
     app.approve(id).await;
     assert_eq!(app.poll(id).await.body["scope"], "openid scope_all");
+}
+
+/// Sends `request` as raw bytes over TLS and returns the whole answer, the
+/// server having closed the connection within two seconds.
+async fn raw_answer(app: &crate::helpers::TestApp, request: &[u8]) -> String {
+    let mut tls = raw_tls(app, None).await;
+    // The server may close before reading it all: what it answered counts.
+    let _ = tls.write_all(request).await;
+    let (_, _, answer) = until_closed(&mut tls, Duration::from_secs(2))
+        .await
+        .expect("the server closes the connection");
+    answer
+}
+
+/// A request target longer than `server.max_uri_bytes` (16 KiB) is
+/// refused 414 with a JSON `invalid_request` naming its size and the limit,
+/// at a protocol endpoint as at any other path.
+#[tokio::test]
+async fn an_over_long_request_target_is_refused_414_in_json() {
+    let app = spawn_app().await;
+    let pad = "x".repeat(20_000);
+    for path in [
+        "/auth/realms/esante-wallet/protocol/openid-connect/token",
+        "/mock/ciba/requests",
+    ] {
+        let request = format!(
+            "POST {path}?pad={pad} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let answer = raw_answer(&app, request.as_bytes()).await;
+        let (status, body) = status_and_json(&answer);
+        assert_eq!(status, 414, "{answer}");
+        assert_eq!(body["error"], "invalid_request", "{answer}");
+        assert_eq!(
+            body["error_description"],
+            format!(
+                "the request target is {} bytes long; the limit is 16384 bytes",
+                path.len() + 5 + pad.len()
+            )
+        );
+    }
+}
+
+/// Headers larger than `server.max_header_bytes` (32 KiB) are refused 431
+/// with a JSON `invalid_request` naming their size and the limit.
+#[tokio::test]
+async fn over_large_headers_are_refused_431_in_json() {
+    let app = spawn_app().await;
+    let big = "y".repeat(40_000);
+    let request = format!(
+        "POST /auth/realms/esante-wallet/protocol/openid-connect/ext/ciba/auth HTTP/1.1\r\nHost: localhost\r\nX-Big: {big}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let answer = raw_answer(&app, request.as_bytes()).await;
+    let (status, body) = status_and_json(&answer);
+    assert_eq!(status, 431, "{answer}");
+    assert_eq!(body["error"], "invalid_request", "{answer}");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.starts_with("the request's headers take 400")
+            && description.ends_with("bytes; the limit is 32768 bytes"),
+        "{description}"
+    );
+}
+
+/// What actix-http's parser refuses before any of psc-mock's code runs
+/// (docs/configuration.md, "Limits and timeouts"): an empty answer, and
+/// the connection closed. A malformed request line, a control character in
+/// a header value and a request target beyond 65 534 bytes are an empty
+/// 400; a request head beyond 128 KiB, or of more than 96 headers, an empty
+/// 431. Nothing of psc-mock can give these a body.
+#[tokio::test]
+async fn what_the_http_parser_refuses_is_answered_empty_and_the_connection_closed() {
+    let app = spawn_app().await;
+    let head = |target: &str, headers: &str| {
+        format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n{headers}\r\n").into_bytes()
+    };
+    let many_headers: String = (0..100).map(|i| format!("X-H{i}: {i}\r\n")).collect();
+    let cases: [(&str, Vec<u8>, u16); 6] = [
+        (
+            "a malformed request line",
+            b"GET /x HTTP/1.1 more\r\n\r\n".to_vec(),
+            400,
+        ),
+        ("no request line", b"\x00\x01\x02\r\n\r\n".to_vec(), 400),
+        (
+            "a control character in a header value",
+            head("/", "X-Bad: a\x01b\r\n"),
+            400,
+        ),
+        (
+            "a request target of 70 000 bytes",
+            head(&format!("/?pad={}", "x".repeat(70_000)), ""),
+            400,
+        ),
+        (
+            "a request head of 140 000 bytes",
+            head("/", &format!("X-Big: {}\r\n", "y".repeat(140_000))),
+            431,
+        ),
+        ("100 headers", head("/", &many_headers), 431),
+    ];
+    for (what, request, expected) in cases {
+        let answer = raw_answer(&app, &request).await;
+        let status_line = answer.lines().next().unwrap_or_default();
+        assert!(
+            status_line.starts_with(&format!("HTTP/1.1 {expected}")),
+            "{what}: {answer:?}"
+        );
+        let lower = answer.to_ascii_lowercase();
+        assert!(
+            lower.contains("content-length: 0\r\n") && lower.ends_with("\r\n\r\n"),
+            "{what}: an empty body: {answer:?}"
+        );
+    }
+    // The server carries on.
+    let answer = raw_answer(
+        &app,
+        b"GET /auth/realms/esante-wallet/.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_and_json(&answer).0, 200, "{answer}");
 }

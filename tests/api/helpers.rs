@@ -277,3 +277,82 @@ pub fn payload(token: &str) -> Value {
         .expect("base64url payload");
     serde_json::from_slice(&bytes).expect("JSON claims")
 }
+
+/// A raw TLS connection to the server (HTTP/1.1 by ALPN, trusting the test
+/// CA, no client certificate unless `identity` gives one as PEM
+/// certificate and key), for requests written byte by byte.
+pub async fn raw_tls(
+    app: &TestApp,
+    identity: Option<(&str, &str)>,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(read_key_file("ca.pem").as_bytes()) {
+        roots.add(ca.expect("CA")).expect("CA");
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                CertificateDer::pem_slice_iter(cert.as_bytes())
+                    .collect::<Result<_, _>>()
+                    .expect("certificate"),
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key"),
+            )
+            .expect("identity"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let addr = app.base.trim_start_matches("https://");
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    connector
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect("TLS handshake")
+}
+
+/// What the server sent until it closed the connection: when its first
+/// bytes came, when the connection closed, and the text; `None` if it is
+/// still open after `within`.
+pub async fn until_closed(
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
+    within: Duration,
+) -> Option<(Duration, Duration, String)> {
+    let started = std::time::Instant::now();
+    let mut answered = None;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let read = async {
+        // A TLS connection may end without close_notify: an error ends it too.
+        while let Ok(n @ 1..) = tokio::io::AsyncReadExt::read(stream, &mut buffer).await {
+            answered.get_or_insert_with(|| started.elapsed());
+            answer.extend_from_slice(&buffer[..n]);
+        }
+    };
+    tokio::time::timeout(within, read).await.ok()?;
+    let closed = started.elapsed();
+    Some((
+        answered.unwrap_or(closed),
+        closed,
+        String::from_utf8_lossy(&answer).into_owned(),
+    ))
+}
+
+/// The status and JSON body of a raw HTTP/1.1 answer.
+pub fn status_and_json(answer: &str) -> (u16, serde_json::Value) {
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    let (_, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}

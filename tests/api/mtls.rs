@@ -357,3 +357,98 @@ async fn behind_a_proxy_the_header_certificate_must_chain_be_valid_and_for_clien
             .contains("is refused")
     );
 }
+
+/// A client CA made for one test, and a client certificate it signs whose
+/// subject has one CN attribute per name of `names`: the CA's PEM, the
+/// certificate's and its key's.
+fn ca_and_client_with_cns(names: &[&str]) -> (String, String, String) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose,
+    };
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name
+        .push(DnType::CommonName, "psc-mock TEST ONLY client CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    for (i, name) in names.iter().enumerate() {
+        // rcgen keeps one value per attribute type: the CN's own OID
+        // (2.5.4.3), spelt as a custom type, adds the others.
+        let ty = match i {
+            0 => DnType::CommonName,
+            _ => DnType::CustomDnType(vec![2, 5, 4, 3]),
+        };
+        leaf.distinguished_name.push(ty, *name);
+    }
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    leaf.use_authority_key_identifier_extension = true;
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// A certificate whose subject has two CN attributes names no single
+/// client: refused 401 `invalid_client`, naming both, even when one of
+/// them is the client_id (with Basic and with `tls_client_auth`). A
+/// certificate made the same way with one CN passes, so the refusal is the
+/// CNs'.
+#[tokio::test]
+async fn a_certificate_with_two_common_names_is_refused_naming_both() {
+    // The committed CA's key is not in the repository: the server trusts
+    // client CAs made here (one per certificate), as `pki.client_ca`.
+    let (ca, two, two_key) = ca_and_client_with_cns(&["psc-mock-client", "psc-mock-client-2"]);
+    let (other_ca, one, one_key) = ca_and_client_with_cns(&["psc-mock-client"]);
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("client-cas.pem");
+    std::fs::write(&ca_path, format!("{ca}{other_ca}")).unwrap();
+    let app = spawn_app_with(|s| s.pki.client_ca = vec![ca_path.clone()]).await;
+
+    let with = |cert: &str, key: &str| {
+        let server_ca = reqwest::Certificate::from_pem(read_key_file("ca.pem").as_bytes()).unwrap();
+        let identity = reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).unwrap();
+        reqwest::Client::builder()
+            .tls_certs_only([server_ca])
+            .identity(identity)
+            .build()
+            .unwrap()
+    };
+    let expected = "the client certificate's subject has two CN attributes, \"psc-mock-client\" and \"psc-mock-client-2\": it must have one, the client_id";
+    let basic = with(&two, &two_key)
+        .post(app.url(BC))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&[("login_hint", PRO), ("scope", "openid scope_all")])
+        .send()
+        .await
+        .unwrap();
+    let answer = Answer::from(basic).await;
+    assert_eq!(answer.assert_error(401, "invalid_client"), expected);
+    let tls_client_auth = with(&two, &two_key)
+        .post(app.url(BC))
+        .form(&[
+            ("client_id", "psc-mock-client"),
+            ("login_hint", PRO),
+            ("scope", "openid scope_all"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let answer = Answer::from(tls_client_auth).await;
+    assert_eq!(answer.assert_error(401, "invalid_client"), expected);
+
+    let single = with(&one, &one_key)
+        .post(app.url(BC))
+        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+        .form(&[("login_hint", PRO), ("scope", "openid scope_all")])
+        .send()
+        .await
+        .unwrap();
+    let answer = Answer::from(single).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
