@@ -181,8 +181,9 @@ pub struct TokenSettings {
     /// dropped (docs/configuration.md).
     pub max_pending_logins: usize,
     /// Keycloak's "Revoke Refresh Token": each refresh token is accepted
-    /// once and a reused one is refused. Off (Keycloak's default): a refresh
-    /// token stays usable until it expires or its session ends.
+    /// once and a reused one is refused and ends its session
+    /// (docs/fidelity.md). Off (Keycloak's default): a refresh token stays
+    /// usable until it expires or its session ends.
     pub revoke_refresh_token: bool,
 }
 
