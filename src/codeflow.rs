@@ -5,7 +5,14 @@
 //! A code is bound to its client, its `redirect_uri` and its PKCE
 //! challenge. A replayed code is refused and ends the session it opened
 //! (RFC 6749 §4.1.2 "SHOULD revoke"), as Keycloak does.
+//!
+//! A full store never refuses a login: the oldest pending logins of the
+//! client holding the most go first (those nobody has searched or answered
+//! on before those in use), so that a flood of authorization requests
+//! evicts its own and locks no one out (docs/fidelity.md, "pending logins").
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
@@ -156,19 +163,33 @@ pub enum CodeError {
     Full(usize),
 }
 
+/// A pending login in the store: its request, and what eviction orders by.
+#[derive(Debug)]
+struct Waiting {
+    request: Pending,
+    /// Arrival order (the clock may stand still in tests).
+    seq: u64,
+    /// Someone searched or answered on its page since it was shown.
+    touched: bool,
+}
+
 #[derive(Debug)]
 pub struct CodeFlow {
-    pending: DashMap<String, Pending>,
+    pending: DashMap<String, Waiting>,
     codes: DashMap<String, Code>,
     cap: usize,
+    arrivals: AtomicU64,
 }
 
 impl CodeFlow {
+    /// A store of at most `cap` pending logins and codes together
+    /// (`tokens.max_pending_logins`, at least 1).
     pub fn new(cap: usize) -> Self {
         Self {
             pending: DashMap::new(),
             codes: DashMap::new(),
-            cap,
+            cap: cap.max(1),
+            arrivals: AtomicU64::new(0),
         }
     }
 
@@ -177,23 +198,31 @@ impl CodeFlow {
         self.make_room(now)?;
         pending.expires_at = later(now, PENDING_TTL);
         let tx = random_id();
-        self.pending.insert(tx.clone(), pending);
+        let waiting = Waiting {
+            request: pending,
+            seq: self.arrivals.fetch_add(1, Ordering::Relaxed),
+            touched: false,
+        };
+        self.pending.insert(tx.clone(), waiting);
         Ok(tx)
     }
 
-    /// The waiting request, if still there.
+    /// The waiting request, if still there; its page is now in use, which
+    /// keeps it from eviction while untouched ones remain.
     pub fn pending(&self, tx: &str, now: SystemTime) -> Option<Pending> {
-        self.pending
-            .get(tx)
-            .filter(|p| now < p.expires_at)
-            .map(|p| p.clone())
+        let mut waiting = self.pending.get_mut(tx)?;
+        if now >= waiting.request.expires_at {
+            return None;
+        }
+        waiting.touched = true;
+        Some(waiting.request.clone())
     }
 
     /// The professional answered: the request leaves the page.
     pub fn finish(&self, tx: &str, now: SystemTime) -> Option<Pending> {
         self.pending
             .remove(tx)
-            .map(|(_, p)| p)
+            .map(|(_, w)| w.request)
             .filter(|p| now < p.expires_at)
     }
 
@@ -268,7 +297,11 @@ impl CodeFlow {
     /// Room for one more entry: expired ones go first, then used codes
     /// (kept only to recognise a replay, which then reads as an unknown
     /// code). Without this, used codes alone would refuse logins beyond
-    /// `cap` per code lifetime (10 000 a minute) under load.
+    /// `cap` per code lifetime (10 000 a minute) under load. Then pending
+    /// logins are evicted ([`Self::evict_pending`]), then the oldest codes:
+    /// a full store refuses nothing, as Keycloak's bounded store of
+    /// authentication sessions drops its oldest (docs/fidelity.md,
+    /// "pending logins").
     fn make_room(&self, now: SystemTime) -> Result<(), CodeError> {
         let full = || self.pending.len() + self.codes.len() >= self.cap;
         if full() {
@@ -281,17 +314,69 @@ impl CodeFlow {
                 self.compact();
             }
         }
+        if full() && self.evict_pending() == 0 {
+            self.evict_codes();
+        }
         if full() {
             return Err(CodeError::Full(self.cap));
         }
         Ok(())
     }
 
+    /// A tenth of the store (at least one) from the pending logins of the
+    /// client that holds the most: untouched before touched, oldest first.
+    /// The flooding client pays for its flood, and the cost of a full store
+    /// (a pass over it) is paid once per tenth of its logins. Returns how
+    /// many went.
+    fn evict_pending(&self) -> usize {
+        let mut per_client: HashMap<ClientId, usize> = HashMap::new();
+        for waiting in &self.pending {
+            *per_client
+                .entry(waiting.request.client_id.clone())
+                .or_default() += 1;
+        }
+        let Some((client, _)) = per_client.into_iter().max_by_key(|(_, n)| *n) else {
+            return 0;
+        };
+        let mut theirs: Vec<(bool, u64, String)> = self
+            .pending
+            .iter()
+            .filter(|w| w.request.client_id == client)
+            .map(|w| (w.touched, w.seq, w.key().clone()))
+            .collect();
+        let count = (self.cap / 10).max(1).min(theirs.len());
+        if count < theirs.len() {
+            theirs.select_nth_unstable(count);
+        }
+        for (_, _, tx) in &theirs[..count] {
+            self.pending.remove(tx);
+        }
+        tracing::debug!(evicted = count, %client, "code flow store full: oldest pending logins of the busiest client dropped");
+        count
+    }
+
+    /// With no pending login left to evict, a tenth of the unexchanged
+    /// codes (at least one), the oldest first.
+    fn evict_codes(&self) {
+        let mut codes: Vec<(SystemTime, String)> = self
+            .codes
+            .iter()
+            .map(|c| (c.expires_at, c.key().clone()))
+            .collect();
+        let count = (self.cap / 10).max(1).min(codes.len());
+        if count < codes.len() {
+            codes.select_nth_unstable(count);
+        }
+        for (_, code) in &codes[..count] {
+            self.codes.remove(code);
+        }
+    }
+
     /// Drops expired pending requests and codes (used codes are kept until
     /// expiry, so that a replay is recognised).
     pub fn purge(&self, now: SystemTime) -> usize {
         let before = self.pending.len() + self.codes.len();
-        self.pending.retain(|_, p| now < p.expires_at);
+        self.pending.retain(|_, w| now < w.request.expires_at);
         self.codes.retain(|_, c| now < c.expires_at);
         before.saturating_sub(self.pending.len() + self.codes.len())
     }
@@ -442,18 +527,31 @@ mod tests {
     }
 
     #[test]
-    fn the_store_is_capped() {
-        let flow = CodeFlow::new(1);
-        flow.wait(request(None), t(0)).unwrap();
-        assert_eq!(
-            flow.wait(request(None), t(1)).unwrap_err(),
-            CodeError::Full(1)
-        );
-        assert!(flow.wait(request(None), t(601)).is_ok());
+    fn a_full_store_evicts_the_busiest_clients_oldest_untouched_pending_login() {
+        let flow = CodeFlow::new(3);
+        let other = Pending {
+            client_id: "other".into(),
+            ..request(None)
+        };
+        let first = flow.wait(request(None), t(0)).unwrap();
+        let second = flow.wait(request(None), t(0)).unwrap();
+        let theirs = flow.wait(other, t(0)).unwrap();
+        // The first page is in use: the second, untouched, goes instead.
+        assert!(flow.pending(&first, t(1)).is_some());
+        let third = flow.wait(request(None), t(1)).unwrap();
+        assert!(flow.pending(&second, t(1)).is_none(), "evicted");
+        // Another flood from "app" evicts its own untouched requests, never
+        // the other client's login nor the page in use.
+        for _ in 0..10 {
+            flow.wait(request(None), t(2)).unwrap();
+        }
+        assert!(flow.pending(&theirs, t(2)).is_some());
+        assert!(flow.pending(&first, t(2)).is_some());
+        assert!(flow.pending(&third, t(2)).is_none());
     }
 
     #[test]
-    fn used_codes_make_room_for_new_logins_and_unused_ones_do_not() {
+    fn used_codes_go_first_then_pending_logins_then_the_oldest_codes() {
         let flow = CodeFlow::new(2);
         let uri = Some("https://app/cb");
         let used = flow
@@ -464,17 +562,23 @@ mod tests {
             .issue(&request(None), "s2".into(), "r".into(), t(1))
             .unwrap();
         // Full: the used code goes, the unused one stays.
-        assert!(flow.wait(request(None), t(2)).is_ok());
-        // A pending login and an unused code: no room.
-        assert_eq!(
-            flow.issue(&request(None), "s3".into(), "r".into(), t(2))
-                .unwrap_err(),
-            CodeError::Full(2)
-        );
-        assert!(flow.redeem(&unused, "app", uri, None, t(2)).is_ok());
+        let tx = flow.wait(request(None), t(2)).unwrap();
         assert_eq!(
             flow.redeem(&used, "app", uri, None, t(2)).unwrap_err(),
             CodeError::Unknown
         );
+        // A pending login and an unused code: the pending login goes.
+        let newer = flow
+            .issue(&request(None), "s3".into(), "r".into(), t(3))
+            .unwrap();
+        assert!(flow.pending(&tx, t(3)).is_none());
+        // Two unused codes: the oldest goes.
+        flow.issue(&request(None), "s4".into(), "r".into(), t(4))
+            .unwrap();
+        assert_eq!(
+            flow.redeem(&unused, "app", uri, None, t(4)).unwrap_err(),
+            CodeError::Unknown
+        );
+        assert!(flow.redeem(&newer, "app", uri, None, t(4)).is_ok());
     }
 }

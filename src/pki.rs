@@ -180,13 +180,17 @@ fn certs(what: &str, pem: &str) -> Result<Vec<CertificateDer<'static>>, PkiError
     Ok(list)
 }
 
-/// Writes the embedded client files (CA, client certificate and key) into
-/// `dir` and returns their paths, for a binary run away from the repository.
-pub fn export_client_files(dir: &Path) -> Result<[PathBuf; 3], PkiError> {
-    std::fs::create_dir_all(dir).map_err(|source| PkiError::Write {
-        path: dir.to_owned(),
-        source,
-    })?;
+/// Writes the embedded client files (CA, client certificate and key) into a
+/// new private folder under `parent` (the system's temp folder) and returns
+/// their paths, for a binary run away from the repository.
+///
+/// `parent` is shared with every user of the machine: the folder has an
+/// unpredictable name and mode 0700, and each file is created new
+/// (`create_new` refuses any existing path, a planted symlink included), so
+/// that no one can redirect the writes or read the key (docs/configuration.md,
+/// "The test PKI").
+pub fn export_client_files(parent: &Path) -> Result<[PathBuf; 3], PkiError> {
+    let dir = private_dir(parent)?;
     let files = [
         ("ca.pem", EMBEDDED.ca_cert),
         ("client.pem", EMBEDDED.client_cert),
@@ -194,12 +198,45 @@ pub fn export_client_files(dir: &Path) -> Result<[PathBuf; 3], PkiError> {
     ];
     let mut paths = files.map(|(name, _)| dir.join(name));
     for ((_, text), path) in files.iter().zip(&paths) {
-        write(path, text)?;
+        write_new(path, text)?;
     }
     for path in &mut paths {
         *path = std::path::absolute(&*path).unwrap_or_else(|_| path.clone());
     }
     Ok(paths)
+}
+
+/// A new folder `psc-mock-keys-<random>` in `parent`, only its owner's
+/// (0700). `create`, not `create_all`: an existing path, a symlink
+/// included, is an error rather than followed. The name comes from the
+/// system's generator through a UUID, as the refresh-token key's: start-up
+/// does not set up aws-lc's (ARCHITECTURE.md, cross-cutting concerns).
+fn private_dir(parent: &Path) -> Result<PathBuf, PkiError> {
+    let dir = parent.join(format!("psc-mock-keys-{}", uuid::Uuid::new_v4().simple()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir).map_err(|source| PkiError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir)
+}
+
+/// Creates `path`, which must not exist (not even as a symlink), readable by
+/// its owner only, and writes `text` into it.
+fn write_new(path: &Path, text: &str) -> Result<(), PkiError> {
+    use std::io::Write;
+    let error = |source| PkiError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(error)?;
+    file.write_all(text.as_bytes()).map_err(error)
 }
 
 fn write(path: &Path, text: &str) -> Result<(), PkiError> {
@@ -323,6 +360,45 @@ fn validity(params: &mut CertificateParams) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: the client files once went to `<temp>/psc-mock-keys/`, a
+    /// stable name anyone sharing the temp folder could plant symlinks at.
+    #[cfg(unix)]
+    #[test]
+    fn client_files_go_to_a_new_private_folder_and_follow_no_planted_symlink() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let temp = tempfile::tempdir().unwrap();
+        let victim = temp.path().join("victim.txt");
+        std::fs::write(&victim, "the test's own file").unwrap();
+        // Where the old code wrote: a folder of someone else's, each file a
+        // symlink to the victim.
+        let planted = temp.path().join("psc-mock-keys");
+        std::fs::create_dir(&planted).unwrap();
+        for name in ["ca.pem", "client.pem", "client.key"] {
+            symlink(&victim, planted.join(name)).unwrap();
+        }
+
+        let paths = export_client_files(temp.path()).expect("written elsewhere");
+
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "the test's own file"
+        );
+        let dir = paths[0].parent().unwrap();
+        assert_ne!(dir, planted);
+        assert!(dir.starts_with(std::path::absolute(temp.path()).unwrap()));
+        let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir), 0o700, "a private folder");
+        assert_eq!(mode(&paths[2]), 0o600, "the key readable by its owner only");
+        let texts = [EMBEDDED.ca_cert, EMBEDDED.client_cert, EMBEDDED.client_key];
+        for (path, text) in paths.iter().zip(texts) {
+            assert!(std::fs::symlink_metadata(path).unwrap().is_file());
+            assert_eq!(std::fs::read_to_string(path).unwrap(), text);
+        }
+        // Each run has a folder of its own.
+        let again = export_client_files(temp.path()).unwrap();
+        assert_ne!(again[0].parent(), paths[0].parent());
+    }
 
     #[test]
     fn embedded_material_loads() {

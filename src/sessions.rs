@@ -7,7 +7,9 @@
 //! (PSC: 30 min). A refresh token stays usable until it expires or its
 //! session ends, as Keycloak's default; with `revoke_refresh_token` they
 //! rotate instead: each one is accepted once, and a replayed one is refused
-//! (Keycloak's "Revoke Refresh Token").
+//! and ends the session, so that the thief and the rightful client both lose
+//! it (Keycloak's "Revoke Refresh Token", which detaches the client's
+//! session; RFC 9700 §4.14.2; docs/fidelity.md, "refresh token reuse").
 //! Revoked access tokens are remembered until they expire. Both stores are
 //! capped and purged. Unlike Keycloak, a full session store does not refuse
 //! logins: it evicts the least recently used sessions (their refresh tokens
@@ -50,6 +52,11 @@ pub struct Session {
     /// that may be used next.
     #[serde(skip)]
     pub refresh_jti: String,
+    /// The `jti` of the last refresh token used (Keycloak's "current
+    /// refresh token"): with rotation, its reuse is "Maximum allowed refresh
+    /// token reuse exceeded", that of an older one "Stale token".
+    #[serde(skip)]
+    pub used_jti: Option<String>,
 }
 
 /// What identifies the login when a session starts.
@@ -68,8 +75,12 @@ pub struct NewSession {
 pub enum SessionError {
     #[error("Session not active: logged out, revoked or expired")]
     NotActive,
-    #[error("Stale token: this refresh token was already used (tokens rotate)")]
+    #[error("Stale token: a newer refresh token was used (tokens rotate); the session is ended")]
     Stale,
+    #[error(
+        "Maximum allowed refresh token reuse exceeded: this refresh token was already used (tokens rotate); the session is ended"
+    )]
+    ReuseExceeded,
     #[error("the refresh token was issued to client {0:?}")]
     OtherClient(ClientId),
 }
@@ -131,6 +142,7 @@ impl Sessions {
             expires_at: later(now, self.max),
             idle_until: later(now, self.idle),
             refresh_jti,
+            used_jti: None,
         };
         self.by_id.insert(session.id.clone(), session.clone());
         session
@@ -165,7 +177,10 @@ impl Sessions {
 
     /// Uses refresh token `jti` of session `id` for `client_id`, and
     /// records `next_jti` as the latest (with rotation, the only one
-    /// accepted afterwards). Atomic.
+    /// accepted afterwards). Atomic. With rotation, a used token presented
+    /// again by its own client is a replay: refused, and the session ends
+    /// (docs/fidelity.md, "refresh token reuse"); another client's attempt
+    /// ends nothing.
     pub fn rotate(
         &self,
         id: &str,
@@ -174,20 +189,33 @@ impl Sessions {
         next_jti: String,
         now: SystemTime,
     ) -> Result<Session, SessionError> {
-        let mut session = self
-            .by_id
-            .get_mut(id)
-            .filter(|s| alive(s, now))
-            .ok_or(SessionError::NotActive)?;
-        if session.client_id != client_id {
-            return Err(SessionError::OtherClient(session.client_id.clone()));
+        let verdict = {
+            let mut session = self
+                .by_id
+                .get_mut(id)
+                .filter(|s| alive(s, now))
+                .ok_or(SessionError::NotActive)?;
+            if session.client_id != client_id {
+                return Err(SessionError::OtherClient(session.client_id.clone()));
+            }
+            if self.accepts_refresh(&session, jti) {
+                session.used_jti = Some(jti.to_owned());
+                session.refresh_jti = next_jti;
+                session.idle_until = later(now, self.idle).min(session.expires_at);
+                Ok(session.clone())
+            } else if session.used_jti.as_deref() == Some(jti) {
+                Err(SessionError::ReuseExceeded)
+            } else {
+                Err(SessionError::Stale)
+            }
+        };
+        if verdict.is_err() {
+            // The entry's lock is released above: removing under it would
+            // deadlock.
+            self.by_id.remove(id);
+            tracing::info!(session = %id, "refresh token replayed: session ended");
         }
-        if !self.accepts_refresh(&session, jti) {
-            return Err(SessionError::Stale);
-        }
-        session.refresh_jti = next_jti;
-        session.idle_until = later(now, self.idle).min(session.expires_at);
-        Ok(session.clone())
+        verdict
     }
 
     /// Ends a session (logout, refresh-token revocation).
@@ -290,23 +318,43 @@ mod tests {
     }
 
     #[test]
-    fn refresh_tokens_rotate_and_replays_are_stale() {
+    fn refresh_tokens_rotate_and_a_replay_ends_the_session() {
         let s = sessions().with_rotation(true);
         let session = s.start(new(), "r1".into(), t(0));
         s.rotate(&session.id, "app", "r1", "r2".into(), t(10))
             .unwrap();
-        assert_eq!(
-            s.rotate(&session.id, "app", "r1", "r3".into(), t(20))
-                .unwrap_err(),
-            SessionError::Stale
-        );
-        s.rotate(&session.id, "app", "r2", "r3".into(), t(30))
+        s.rotate(&session.id, "app", "r2", "r3".into(), t(20))
             .unwrap();
+        // Another client's attempt ends nothing.
         assert_eq!(
-            s.rotate(&session.id, "other", "r3", "r4".into(), t(40))
+            s.rotate(&session.id, "other", "r3", "r4".into(), t(30))
                 .unwrap_err(),
             SessionError::OtherClient("app".into())
         );
+        // An older token than the last one used: stale, and the end.
+        assert_eq!(
+            s.rotate(&session.id, "app", "r1", "r4".into(), t(40))
+                .unwrap_err(),
+            SessionError::Stale
+        );
+        assert!(s.active(&session.id, t(40)).is_none());
+        assert_eq!(
+            s.rotate(&session.id, "app", "r3", "r4".into(), t(50))
+                .unwrap_err(),
+            SessionError::NotActive,
+            "the latest token went with it"
+        );
+
+        // The last one used, again: Keycloak's reuse count, and the end.
+        let other = s.start(new(), "a1".into(), t(0));
+        s.rotate(&other.id, "app", "a1", "a2".into(), t(10))
+            .unwrap();
+        assert_eq!(
+            s.rotate(&other.id, "app", "a1", "a3".into(), t(20))
+                .unwrap_err(),
+            SessionError::ReuseExceeded
+        );
+        assert!(s.active(&other.id, t(20)).is_none());
     }
 
     #[test]

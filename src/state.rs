@@ -16,9 +16,6 @@ use crate::sessions::Sessions;
 use crate::tokens::TokenIssuer;
 use crate::urls::Urls;
 
-/// Most pending logins and unexchanged codes at once.
-const MAX_CODE_FLOW: usize = 10_000;
-
 /// Most scenarios a control API user may set at once.
 const MAX_SCENARIOS: usize = 10_000;
 
@@ -66,7 +63,7 @@ impl AppState {
             scenarios: Scenarios::new(default, MAX_SCENARIOS, patterns.clone()),
             faults: Faults::new(MAX_FAULTS, patterns),
             journal: Journal::new(settings.control.journal_capacity),
-            codeflow: CodeFlow::new(MAX_CODE_FLOW),
+            codeflow: CodeFlow::new(settings.tokens.max_pending_logins),
             sessions: Sessions::new(
                 settings.tokens.max_sessions,
                 Duration::from_secs(settings.tokens.session_max_s),

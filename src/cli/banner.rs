@@ -102,7 +102,8 @@ fn open_to_the_network(settings: &crate::config::Settings) -> Option<String> {
 }
 
 /// Paths of the CA, client certificate and key: the repository's `keys/` when
-/// run from a checkout, else copies of the embedded ones in a temp folder.
+/// run from a checkout, else copies of the embedded ones in a new private
+/// folder of the temp folder (`pki::export_client_files`).
 fn client_files() -> Result<[PathBuf; 3], pki::PkiError> {
     let local = [
         PathBuf::from("keys/ca.pem"),
@@ -121,5 +122,5 @@ fn client_files() -> Result<[PathBuf; 3], pki::PkiError> {
     if same {
         return Ok(local);
     }
-    pki::export_client_files(&std::env::temp_dir().join("psc-mock-keys"))
+    pki::export_client_files(&std::env::temp_dir())
 }

@@ -70,6 +70,7 @@ impl Default for TokenSettings {
             session_max_s: 4 * 3600,
             session_idle_s: 1800,
             max_sessions: 10_000,
+            max_pending_logins: 10_000,
             revoke_refresh_token: false,
         }
     }

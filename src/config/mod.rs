@@ -203,9 +203,14 @@ pub struct TokenSettings {
     pub session_idle_s: u64,
     /// Most live sessions; beyond, the least recently used ones end.
     pub max_sessions: usize,
+    /// Most pending logins of the code flow and codes not yet exchanged,
+    /// together; beyond, the busiest client's oldest pending logins are
+    /// dropped (docs/configuration.md).
+    pub max_pending_logins: usize,
     /// Keycloak's "Revoke Refresh Token": each refresh token is accepted
-    /// once and a reused one is refused. Off (Keycloak's default): a refresh
-    /// token stays usable until it expires or its session ends.
+    /// once and a reused one is refused and ends its session
+    /// (docs/fidelity.md). Off (Keycloak's default): a refresh token stays
+    /// usable until it expires or its session ends.
     pub revoke_refresh_token: bool,
 }
 

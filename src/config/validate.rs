@@ -82,6 +82,9 @@ impl Settings {
         if t.max_sessions == 0 {
             return refuse("tokens.max_sessions must be at least 1");
         }
+        if t.max_pending_logins == 0 {
+            return Err("tokens.max_pending_logins must be at least 1".into());
+        }
         let c = &self.ciba;
         within("ciba.expires_in_s", c.expires_in_s, 1, DAY_S)?;
         within("ciba.interval_s", c.interval_s, 0, DAY_S)?;

@@ -7,7 +7,7 @@ use reqwest::{Method, redirect::Policy};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{Answer, PRO, TestApp, Who, read_key_file, spawn_app};
+use crate::helpers::{Answer, PRO, TestApp, Who, read_key_file, spawn_app, spawn_app_with};
 
 pub const REDIRECT: &str = "http://localhost:8080/callback";
 pub const VERIFIER: &str = "a-very-long-and-random-code-verifier-of-at-least-43-chars";
@@ -461,4 +461,88 @@ async fn the_pages_forbid_framing() {
             "{what}"
         );
     }
+}
+
+/// Issue 17: public parameters (a registered client_id and redirect_uri)
+/// once filled the store of pending logins, and every later login was
+/// refused for ten minutes. A full store now drops the busiest client's
+/// oldest untouched pending logins (docs/fidelity.md, "pending logins").
+#[tokio::test]
+async fn a_flood_of_authorization_requests_locks_no_login_out() {
+    const CAP: usize = 40;
+    let app = spawn_app_with(|s| s.tokens.max_pending_logins = CAP).await;
+    let started = std::time::Instant::now();
+    // The flood: twice the store, from one client, with public parameters.
+    let mut flood = Vec::new();
+    for _ in 0..2 * CAP {
+        let page = authorize(&app, &[]).await;
+        assert_eq!(page.status(), 200, "a full store refuses no one");
+        flood.push(tx_of(&page.text().await.unwrap()));
+    }
+    // Its oldest requests made room for its newest.
+    let oldest = decide(&app, &[("tx", &flood[0]), ("decision", "deny")]).await;
+    assert_eq!(oldest.status(), 400, "the flood's oldest was evicted");
+
+    // Another client's login opens while the store is full…
+    let challenge = challenge();
+    let page = browser()
+        .get(app.url("/protocol/openid-connect/auth"))
+        .query(&[
+            ("client_id", "psc-mock-client-2"),
+            ("response_type", "code"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let theirs = tx_of(&page.text().await.unwrap());
+    // …and survives another flood while the professional reads the page.
+    for _ in 0..2 * CAP {
+        assert_eq!(authorize(&app, &[]).await.status(), 200);
+    }
+    let approved = decide(
+        &app,
+        &[("tx", &theirs), ("id_nat", PRO), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(approved.status(), 302);
+    let (base, params) = location(&approved);
+    assert_eq!(base, REDIRECT);
+    let code = param(&params, "code").expect("a code").to_owned();
+    let tokens = app
+        .post_form_client2(
+            "/protocol/openid-connect/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+
+    // The flooding client's own fresh login completes too.
+    let login = std::time::Instant::now();
+    let mine = tx_of(&authorize(&app, &[]).await.text().await.unwrap());
+    let approved = decide(
+        &app,
+        &[("tx", &mine), ("id_nat", PRO), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(approved.status(), 302);
+    let (_, params) = location(&approved);
+    let tokens = exchange(&app, param(&params, "code").expect("a code"), &[]).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    eprintln!(
+        "{} authorization requests against a store of {CAP}: both logins completed; \
+         the last login took {:?}, the whole test {:?}",
+        4 * CAP + 2,
+        login.elapsed(),
+        started.elapsed()
+    );
 }

@@ -67,15 +67,106 @@ async fn a_refresh_gives_new_tokens_of_the_same_session_and_rotates() {
         .await;
     assert_eq!(info.body["SubjectNameID"], PRO);
 
-    // The old refresh token was used: replaying it fails.
+    // The new one works, once.
+    let third = refresh(&app, &rt(&second.body), &[]).await;
+    assert_eq!(third.status, 200, "{}", third.body);
+    assert_ne!(rt(&third.body), rt(&second.body));
+}
+
+/// Issue 17: with rotation, a replayed refresh token was refused but the
+/// session lived on, so a thief who used a stolen token first kept it. Now
+/// the replay ends the session: the thief and the rightful client both lose
+/// it (RFC 9700 §4.14.2), as Keycloak, which detaches the client's session
+/// (docs/fidelity.md, "refresh token reuse").
+#[tokio::test]
+async fn a_replayed_refresh_token_ends_the_session_for_everyone() {
+    let app = spawn_app_with(|s| s.tokens.revoke_refresh_token = true).await;
+
+    // The last token used, again (the next one not used yet): Keycloak's
+    // reuse count is exceeded.
+    let first = app.tokens(PRO).await;
+    let second = refresh(&app, &rt(&first), &[]).await;
+    assert_eq!(second.status, 200, "{}", second.body);
     let replay = refresh(&app, &rt(&first), &[]).await;
     assert!(
         replay
             .assert_error(400, "invalid_grant")
-            .contains("Stale token")
+            .starts_with("Maximum allowed refresh token reuse exceeded")
     );
-    // The new one works.
+    let latest = refresh(&app, &rt(&second.body), &[]).await;
+    assert!(
+        latest
+            .assert_error(400, "invalid_grant")
+            .contains("Session not active"),
+        "the latest refresh token went with the session"
+    );
+    app.userinfo(Who::Client, second.body["access_token"].as_str().unwrap())
+        .await
+        .assert_bearer_error(401, "invalid_token");
+
+    // An older token than the last one used: "Stale token", the same end.
+    let first = app.tokens(PRO).await;
+    let second = refresh(&app, &rt(&first), &[]).await;
+    let third = refresh(&app, &rt(&second.body), &[]).await;
+    assert_eq!(third.status, 200, "{}", third.body);
+    let replay = refresh(&app, &rt(&first), &[]).await;
+    assert!(
+        replay
+            .assert_error(400, "invalid_grant")
+            .starts_with("Stale token")
+    );
+    refresh(&app, &rt(&third.body), &[])
+        .await
+        .assert_error(400, "invalid_grant");
+
+    // Another client presenting it ends nothing.
+    let first = app.tokens(PRO).await;
+    let second = refresh(&app, &rt(&first), &[]).await;
+    let stolen = app
+        .post_form_client2(
+            TOKEN,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt(&first).as_str()),
+            ],
+        )
+        .await;
+    stolen.assert_error(400, "invalid_grant");
     assert_eq!(refresh(&app, &rt(&second.body), &[]).await.status, 200);
+}
+
+/// A used refresh token at logout or revocation ends its live session, as
+/// on Keycloak, whose logout and revocation endpoints check no reuse; with
+/// rotation that is also what presenting it at the token endpoint does
+/// (docs/fidelity.md, "refresh token reuse"). Another client's is refused.
+#[tokio::test]
+async fn a_used_refresh_token_ends_its_session_at_logout_and_revocation_as_a_replay_would() {
+    for rotation in [false, true] {
+        let app = spawn_app_with(|s| s.tokens.revoke_refresh_token = rotation).await;
+        for (path, field, status) in [
+            ("/protocol/openid-connect/logout", "refresh_token", 204),
+            ("/protocol/openid-connect/revoke", "token", 200),
+        ] {
+            let first = app.tokens(PRO).await;
+            let second = refresh(&app, &rt(&first), &[]).await;
+            assert_eq!(second.status, 200, "{}", second.body);
+            let other = app
+                .post_form_client2(path, &[(field, rt(&first).as_str())])
+                .await;
+            assert_ne!(other.status, status, "{path}: another client's");
+            let used = app
+                .post_form(Who::Client, path, &[(field, &rt(&first))])
+                .await;
+            assert_eq!(used.status, status, "{path}: {}", used.body);
+            assert!(
+                refresh(&app, &rt(&second.body), &[])
+                    .await
+                    .assert_error(400, "invalid_grant")
+                    .contains("Session not active"),
+                "{path}, rotation {rotation}: the session ended"
+            );
+        }
+    }
 }
 
 #[tokio::test]

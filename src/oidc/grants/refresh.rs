@@ -1,9 +1,10 @@
 //! The refresh-token grant (RFC 6749 §6), as Keycloak: each refresh is
 //! answered with a new refresh token, and the one used stays usable until it
 //! expires or its session ends; with `tokens.revoke_refresh_token` each is
-//! accepted once and a reused one refused (docs/fidelity.md). A revoked or
-//! logged-out one gets `invalid_grant` ("Session not active"). A narrower
-//! `scope` may be asked, never a wider one.
+//! accepted once, and a reused one is refused and ends its session, the
+//! latest refresh token with it (docs/fidelity.md, "refresh token reuse").
+//! A revoked or logged-out one gets `invalid_grant` ("Session not active").
+//! A narrower `scope` may be asked, never a wider one.
 
 use super::Request;
 use crate::error::OAuthError;
