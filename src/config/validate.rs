@@ -83,7 +83,7 @@ impl Settings {
             return refuse("tokens.max_sessions must be at least 1");
         }
         if t.max_pending_logins == 0 {
-            return Err("tokens.max_pending_logins must be at least 1".into());
+            return refuse("tokens.max_pending_logins must be at least 1");
         }
         let c = &self.ciba;
         within("ciba.expires_in_s", c.expires_in_s, 1, DAY_S)?;
