@@ -60,14 +60,15 @@ async fn mistakes_are_named_and_change_nothing() {
     suite_calls(&app, "no-such-request", "allow")
         .await
         .assert_error(404, "not_found");
-    let missing = client(Who::Nobody)
-        .post(format!("{}/mock/ciba/actionize?token={id}", app.base))
+    let missing = app
+        .at(
+            Who::Nobody,
+            reqwest::Method::POST,
+            &format!("/mock/ciba/actionize?token={id}"),
+        )
         .send()
-        .await
-        .unwrap();
-    Answer::from(missing)
-        .await
-        .assert_error(400, "invalid_request");
+        .await;
+    missing.assert_error(400, "invalid_request");
     app.poll(&id)
         .await
         .assert_error(400, "authorization_pending");

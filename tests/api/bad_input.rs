@@ -4,24 +4,19 @@
 use reqwest::Method;
 
 use crate::helpers::paths::BC;
-use crate::helpers::{
-    Answer, CLIENT_ID, PRO, SECRET, Who, client, raw_tls, spawn_app, spawn_app_with,
-    status_and_json, until_closed,
-};
+use crate::helpers::{PRO, Who, raw_tls, spawn_app, spawn_app_with, status_and_json, until_closed};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn a_json_body_is_refused_with_the_content_type_named() {
     let app = spawn_app().await;
-    let response = client(Who::Client)
-        .post(app.url(BC))
-        .basic_auth(CLIENT_ID, Some(SECRET))
+    let answer = app
+        .post(Who::Client, BC)
+        .by_client()
         .json(&serde_json::json!({"login_hint": PRO, "scope": "openid"}))
         .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(response).await;
+        .await;
     assert!(
         answer
             .assert_error(400, "invalid_request")
@@ -50,15 +45,13 @@ async fn an_oversized_body_is_refused() {
 #[tokio::test]
 async fn a_repeated_parameter_is_refused() {
     let app = spawn_app().await;
-    let response = client(Who::Client)
-        .post(app.url(BC))
-        .basic_auth(CLIENT_ID, Some(SECRET))
+    let answer = app
+        .post(Who::Client, BC)
+        .by_client()
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("login_hint={PRO}&scope=openid&scope=openid"))
         .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(response).await;
+        .await;
     assert!(
         answer
             .assert_error(400, "invalid_request")
@@ -69,16 +62,12 @@ async fn a_repeated_parameter_is_refused() {
 #[tokio::test]
 async fn unknown_paths_and_wrong_methods_answer_json() {
     let app = spawn_app().await;
-    let nowhere = Answer::from(
-        client(Who::Nobody)
-            .get(format!("{}/nowhere", app.base))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let nowhere = app
+        .at(Who::Nobody, reqwest::Method::GET, "/nowhere")
+        .send()
+        .await;
     assert!(nowhere.assert_error(404, "not_found").contains("/nowhere"));
-    let wrong = Answer::from(client(Who::Nobody).get(app.url(BC)).send().await.unwrap()).await;
+    let wrong = app.get(Who::Nobody, BC).send().await;
     assert!(
         wrong
             .assert_error(405, "invalid_request")
@@ -88,14 +77,10 @@ async fn unknown_paths_and_wrong_methods_answer_json() {
         wrong.headers["allow"], "POST",
         "RFC 9110: the methods it takes"
     );
-    let control = Answer::from(
-        client(Who::Nobody)
-            .patch(format!("{}/mock/scenarios", app.base))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let control = app
+        .at(Who::Nobody, reqwest::Method::PATCH, "/mock/scenarios")
+        .send()
+        .await;
     control.assert_error(405, "invalid_request");
     assert_eq!(control.headers["allow"], "GET, POST, DELETE");
 }
@@ -103,14 +88,12 @@ async fn unknown_paths_and_wrong_methods_answer_json() {
 #[tokio::test]
 async fn a_malformed_basic_header_is_named() {
     let app = spawn_app().await;
-    let response = client(Who::Client)
-        .post(app.url(BC))
+    let answer = app
+        .post(Who::Client, BC)
         .header("authorization", "Basic !!!not-base64")
         .form(&[("login_hint", PRO), ("scope", "openid")])
         .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(response).await;
+        .await;
     assert!(
         answer
             .assert_error(401, "invalid_client")
@@ -121,14 +104,17 @@ async fn a_malformed_basic_header_is_named() {
 #[tokio::test]
 async fn invalid_json_on_the_control_api_is_a_json_error() {
     let app = spawn_app().await;
-    let response = client(Who::Nobody)
-        .put(format!("{}/mock/scenarios/{PRO}", app.base))
+    let response = app
+        .at(
+            Who::Nobody,
+            reqwest::Method::PUT,
+            &format!("/mock/scenarios/{PRO}"),
+        )
         .header("content-type", "application/json")
         .body("{not json")
         .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(response).await;
+        .await;
+    let answer = response;
     assert!(
         answer
             .assert_error(400, "invalid_request")

@@ -10,6 +10,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::helpers::Answer;
 use crate::helpers::{CIBA_GRANT, PRO, TestApp, Who, client, payload, spawn_app_with};
 
 /// One request the simulator received: its `Authorization` header and
@@ -100,7 +101,7 @@ async fn callback(app: &TestApp, token: Option<&str>, body: &str) -> crate::help
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    crate::helpers::Answer::from(request.send().await.unwrap()).await
+    Answer::from(request.send().await.unwrap()).await
 }
 
 #[tokio::test]

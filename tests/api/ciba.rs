@@ -5,6 +5,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
+use crate::helpers::Answer;
 use crate::helpers::{CIBA_GRANT, PRO, Who, spawn_app, spawn_app_with};
 
 #[tokio::test]
@@ -221,14 +222,12 @@ async fn another_client_cannot_redeem_someone_elses_request() {
     let app = spawn_app().await;
     let id = app.start_ciba(PRO).await;
     app.approve(&id).await;
-    let stolen = crate::helpers::client(Who::Client2)
-        .post(app.url("/protocol/openid-connect/token"))
-        .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
+    let stolen = app
+        .post(Who::Client2, "/protocol/openid-connect/token")
+        .by_client2()
         .form(&[("grant_type", CIBA_GRANT), ("auth_req_id", id.as_str())])
         .send()
-        .await
-        .unwrap();
-    let stolen = crate::helpers::Answer::from(stolen).await;
+        .await;
     assert!(
         stolen
             .assert_error(400, "invalid_grant")
@@ -402,7 +401,7 @@ async fn a_client_without_ciba_is_refused_as_keycloak_does() {
         .send()
         .await
         .unwrap();
-    let bc = crate::helpers::Answer::from(bc).await;
+    let bc = Answer::from(bc).await;
     assert_eq!(
         bc.assert_error(401, "invalid_grant"),
         "Client not allowed OIDC CIBA Grant"
@@ -419,7 +418,7 @@ async fn a_client_without_ciba_is_refused_as_keycloak_does() {
         .send()
         .await
         .unwrap();
-    let token = crate::helpers::Answer::from(token).await;
+    let token = Answer::from(token).await;
     assert_eq!(
         token.assert_error(400, "invalid_grant"),
         "Client not allowed OIDC CIBA Grant"

@@ -279,9 +279,9 @@ async fn a_code_expires_after_a_minute_and_belongs_to_its_client() {
     approve_everyone_named(&app, PRO, "approve").await;
     let (_, params) = location(&authorize(&app, &[("login_hint", PRO)]).await);
     let code = param(&params, "code").unwrap().to_owned();
-    let stolen = crate::helpers::client(Who::Client2)
-        .post(app.url("/protocol/openid-connect/token"))
-        .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
+    let stolen = app
+        .post(Who::Client2, "/protocol/openid-connect/token")
+        .by_client2()
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -289,9 +289,7 @@ async fn a_code_expires_after_a_minute_and_belongs_to_its_client() {
             ("code_verifier", VERIFIER),
         ])
         .send()
-        .await
-        .unwrap();
-    let stolen = Answer::from(stolen).await;
+        .await;
     assert!(
         stolen
             .assert_error(400, "invalid_grant")

@@ -161,33 +161,87 @@ impl Answer {
     }
 }
 
+/// A request to the server built step by step: who connects (which
+/// certificate), where (a path under the issuer), the credentials and
+/// parameters; `send` gives the [`Answer`]. Tests that send what no client
+/// would (raw bytes, a dropped connection) build their request themselves.
+pub struct Call(reqwest::RequestBuilder);
+
+impl Call {
+    /// HTTP Basic client authentication.
+    pub fn basic(self, client_id: &str, secret: &str) -> Self {
+        Self(self.0.basic_auth(client_id, Some(secret)))
+    }
+
+    /// HTTP Basic as the default client.
+    pub fn by_client(self) -> Self {
+        self.basic(CLIENT_ID, SECRET)
+    }
+
+    /// HTTP Basic as the second client.
+    pub fn by_client2(self) -> Self {
+        self.basic("psc-mock-client-2", "psc-mock-secret-2")
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        Self(self.0.bearer_auth(token))
+    }
+
+    pub fn form<T: serde::Serialize + ?Sized>(self, form: &T) -> Self {
+        Self(self.0.form(form))
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Self(self.0.header(name, value))
+    }
+
+    pub fn json(self, body: &Value) -> Self {
+        Self(self.0.json(body))
+    }
+
+    /// A raw body (set its content type with [`Call::header`]).
+    pub fn body(self, body: impl Into<reqwest::Body>) -> Self {
+        Self(self.0.body(body))
+    }
+
+    pub async fn send(self) -> Answer {
+        Answer::from(self.0.send().await.expect("request")).await
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
 
+    /// A POST to `path` under the issuer by `who`.
+    pub fn post(&self, who: Who, path: &str) -> Call {
+        Call(client(who).post(self.url(path)))
+    }
+
+    /// A GET of `path` under the issuer by `who`.
+    pub fn get(&self, who: Who, path: &str) -> Call {
+        Call(client(who).get(self.url(path)))
+    }
+
+    /// Any method, to `path` under the server's base URL (`/mock/…`,
+    /// `/auth`, unknown paths).
+    pub fn at(&self, who: Who, method: reqwest::Method, path: &str) -> Call {
+        Call(client(who).request(method, format!("{}{path}", self.base)))
+    }
+
     /// POSTs a form with Basic credentials of the default client.
     pub async fn post_form(&self, who: Who, path: &str, form: &[(&str, &str)]) -> Answer {
-        let response = client(who)
-            .post(self.url(path))
-            .basic_auth(CLIENT_ID, Some(SECRET))
-            .form(form)
-            .send()
-            .await
-            .expect("request");
-        Answer::from(response).await
+        self.post(who, path).by_client().form(form).send().await
     }
 
     /// POSTs a form as the second client (its certificate and secret).
     pub async fn post_form_client2(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let response = client(Who::Client2)
-            .post(self.url(path))
-            .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
+        self.post(Who::Client2, path)
+            .by_client2()
             .form(form)
             .send()
             .await
-            .expect("request");
-        Answer::from(response).await
     }
 
     /// bc-authorize for `login_hint` by the default client.
@@ -257,13 +311,10 @@ impl TestApp {
     }
 
     pub async fn userinfo(&self, who: Who, access_token: &str) -> Answer {
-        let response = client(who)
-            .get(self.url("/protocol/openid-connect/userinfo"))
-            .bearer_auth(access_token)
+        self.get(who, "/protocol/openid-connect/userinfo")
+            .bearer(access_token)
             .send()
             .await
-            .expect("userinfo request");
-        Answer::from(response).await
     }
 }
 

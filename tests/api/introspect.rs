@@ -73,14 +73,12 @@ async fn a_resource_server_gets_the_bound_token_with_its_cnf() {
     let access = text(&tokens, "access_token");
     // psc-mock-client-2, acting as a resource server, with its own certificate:
     // RFC 8705 §3.2, the answer carries cnf for the caller to compare.
-    let answer = client(Who::Client2)
-        .post(app.url(INTROSPECT))
-        .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
+    let answer = app
+        .post(Who::Client2, INTROSPECT)
+        .by_client2()
         .form(&[("token", access)])
         .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(answer).await;
+        .await;
     assert_eq!(answer.body["active"], true, "{}", answer.body);
     assert!(answer.body["cnf"]["x5t#S256"].is_string());
 }
@@ -96,14 +94,12 @@ async fn the_tokens_own_client_without_its_certificate_sees_it_inactive() {
     .await;
     let tokens = app.tokens(PRO).await;
     let access = text(&tokens, "access_token");
-    let without = client(Who::Nobody)
-        .post(app.url(INTROSPECT))
-        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+    let without = app
+        .post(Who::Nobody, INTROSPECT)
+        .by_client()
         .form(&[("token", access)])
         .send()
-        .await
-        .unwrap();
-    let without = Answer::from(without).await;
+        .await;
     assert_eq!(without.body, serde_json::json!({"active": false}));
     assert_eq!(introspect(&app, Who::Client, access).await["active"], true);
 }
@@ -111,15 +107,11 @@ async fn the_tokens_own_client_without_its_certificate_sees_it_inactive() {
 #[tokio::test]
 async fn introspection_needs_client_authentication() {
     let app = spawn_app().await;
-    let answer = Answer::from(
-        client(Who::Nobody)
-            .post(app.url(INTROSPECT))
-            .form(&[("token", "x")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = app
+        .post(Who::Nobody, INTROSPECT)
+        .form(&[("token", "x")])
+        .send()
+        .await;
     answer.assert_error(401, "invalid_client");
     let missing = app.post_form(Who::Client, INTROSPECT, &[]).await;
     assert_eq!(
@@ -207,14 +199,12 @@ async fn revocation_answers_200_for_unknown_tokens_and_refuses_other_clients_tok
         .await;
     assert_eq!(unknown.status, 200);
     let tokens = app.tokens(PRO).await;
-    let other = client(Who::Client2)
-        .post(app.url(REVOKE))
-        .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
+    let other = app
+        .post(Who::Client2, REVOKE)
+        .by_client2()
         .form(&[("token", text(&tokens, "refresh_token"))])
         .send()
-        .await
-        .unwrap();
-    let other = Answer::from(other).await;
+        .await;
     assert!(
         other
             .assert_error(400, "unauthorized_client")

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use reqwest::{Certificate, Client, Identity, Method};
 use serde_json::Value;
 
+use crate::helpers::Answer;
 use crate::helpers::{PRO, TestApp, Who, client, payload, read_key_file, spawn_app_with};
 
 const REALM: &str = "/auth/realms/esante-wallet";
@@ -163,7 +164,7 @@ async fn forwarded_headers_name_the_issuer_behind_a_proxy() {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        async move { crate::helpers::Answer::from(request.send().await.unwrap()).await }
+        async move { Answer::from(request.send().await.unwrap()).await }
     };
     let forwarded = get(&[
         ("X-Forwarded-Proto", "http"),

@@ -83,22 +83,18 @@ async fn every_filter_selects_what_it_names() {
         &[("login_hint", "0"), ("scope", "openid")],
     )
     .await;
-    client(Who::Nobody)
-        .get(app.url("/protocol/openid-connect/certs"))
+    app.get(Who::Nobody, "/protocol/openid-connect/certs")
         .send()
-        .await
-        .unwrap();
+        .await;
     app.control(
         Method::POST,
         "/mock/faults",
         Some(json!({"endpoint": "jwks", "fault": {"type": "latency", "ms": 1}, "count": 1})),
     )
     .await;
-    client(Who::Nobody)
-        .get(app.url("/protocol/openid-connect/certs"))
+    app.get(Who::Nobody, "/protocol/openid-connect/certs")
         .send()
-        .await
-        .unwrap();
+        .await;
 
     let count = |query: &'static str| {
         let app = &app;
@@ -171,11 +167,9 @@ async fn entries_are_bounded_and_bare_tokens_are_masked() {
 async fn the_ring_buffer_keeps_the_last_entries() {
     let app = spawn_app_with(|s| s.control.journal_capacity = 3).await;
     for _ in 0..5 {
-        client(Who::Nobody)
-            .get(app.url("/.well-known/openid-configuration"))
+        app.get(Who::Nobody, "/.well-known/openid-configuration")
             .send()
-            .await
-            .unwrap();
+            .await;
     }
     let kept = journal(&app, "").await;
     let seqs: Vec<_> = kept.iter().map(|e| e["seq"].as_u64().unwrap()).collect();

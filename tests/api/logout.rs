@@ -117,15 +117,11 @@ async fn the_client_server_can_log_out_with_its_refresh_token() {
 async fn a_server_logout_needs_client_authentication() {
     let app = spawn_app().await;
     let tokens = app.tokens(PRO).await;
-    let answer = crate::helpers::Answer::from(
-        crate::helpers::client(Who::Nobody)
-            .post(app.url(LOGOUT))
-            .form(&[("refresh_token", tokens["refresh_token"].as_str().unwrap())])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = app
+        .post(Who::Nobody, LOGOUT)
+        .form(&[("refresh_token", tokens["refresh_token"].as_str().unwrap())])
+        .send()
+        .await;
     answer.assert_error(401, "invalid_client");
     assert!(refresh_works(&app, tokens["refresh_token"].as_str().unwrap()).await);
 }

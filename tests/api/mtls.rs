@@ -103,31 +103,27 @@ async fn a_wrong_secret_or_unknown_client_is_refused() {
 #[tokio::test]
 async fn tls_client_auth_works_without_a_secret() {
     let app = spawn_app().await;
-    let response = client(Who::Client)
-        .post(app.url(BC))
+    let ack = app
+        .post(Who::Client, BC)
         .form(&[
             ("client_id", "psc-mock-client"),
             ("login_hint", PRO),
             ("scope", "openid"),
         ])
         .send()
-        .await
-        .unwrap();
-    let ack = Answer::from(response).await;
+        .await;
     assert_eq!(ack.status, 200, "{}", ack.body);
 
     // …but not without the certificate.
-    let response = client(Who::Nobody)
-        .post(app.url(BC))
+    let refused = app
+        .post(Who::Nobody, BC)
         .form(&[
             ("client_id", "psc-mock-client"),
             ("login_hint", PRO),
             ("scope", "openid"),
         ])
         .send()
-        .await
-        .unwrap();
-    let refused = Answer::from(response).await;
+        .await;
     assert!(
         refused
             .assert_error(401, "invalid_client")
@@ -144,24 +140,14 @@ async fn client_secret_post_is_accepted_and_two_methods_are_not() {
         ("login_hint", PRO),
         ("scope", "openid"),
     ];
-    let ok = Answer::from(
-        client(Who::Client)
-            .post(app.url(BC))
-            .form(&form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let ok = app.post(Who::Client, BC).form(&form).send().await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    let twice = client(Who::Client)
-        .post(app.url(BC))
-        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+    let twice = app
+        .post(Who::Client, BC)
+        .by_client()
         .form(&form)
         .send()
-        .await
-        .unwrap();
-    let twice = Answer::from(twice).await;
+        .await;
     assert!(
         twice
             .assert_error(400, "invalid_request")
@@ -174,14 +160,12 @@ async fn the_token_endpoint_applies_the_same_certificate_rule() {
     let app = spawn_app().await;
     let id = app.start_ciba(PRO).await;
     app.approve(&id).await;
-    let response = client(Who::Client2)
-        .post(app.url("/protocol/openid-connect/token"))
-        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
+    let refused = app
+        .post(Who::Client2, "/protocol/openid-connect/token")
+        .by_client()
         .form(&[("grant_type", CIBA_GRANT), ("auth_req_id", id.as_str())])
         .send()
-        .await
-        .unwrap();
-    let refused = Answer::from(response).await;
+        .await;
     assert!(
         refused
             .assert_error(401, "invalid_client")
@@ -280,15 +264,7 @@ async fn every_client_endpoint_accepts_tls_client_auth_and_needs_the_certificate
         let mut with_id = form.clone();
         with_id.push(("client_id", "psc-mock-client"));
         // Without the certificate: refused, and nothing happens.
-        let refused = Answer::from(
-            client(Who::Nobody)
-                .post(app.url(path))
-                .form(&with_id)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let refused = app.post(Who::Nobody, path).form(&with_id).send().await;
         assert!(
             refused
                 .assert_error(401, "invalid_client")

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::helpers::paths::TOKEN;
-use crate::helpers::{Answer, PRO, TestApp, Who, client, spawn_app, spawn_app_with};
+use crate::helpers::{Answer, PRO, TestApp, Who, spawn_app, spawn_app_with};
 
 async fn refresh(app: &TestApp, refresh_token: &str, extra: &[(&str, &str)]) -> Answer {
     let mut form = vec![
@@ -192,17 +192,15 @@ async fn scope_can_narrow_but_not_widen() {
 async fn another_client_or_a_garbage_token_cannot_refresh() {
     let app = spawn_app().await;
     let tokens = app.tokens(PRO).await;
-    let stolen = client(Who::Client2)
-        .post(app.url(TOKEN))
-        .basic_auth("psc-mock-client-2", Some("psc-mock-secret-2"))
+    let stolen = app
+        .post(Who::Client2, TOKEN)
+        .by_client2()
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", rt(&tokens).as_str()),
         ])
         .send()
-        .await
-        .unwrap();
-    let stolen = Answer::from(stolen).await;
+        .await;
     assert!(
         stolen
             .assert_error(400, "invalid_grant")

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
 use serde_json::Value;
 
-use crate::helpers::{Answer, PRO, Who, client, payload, spawn_app, spawn_app_with};
+use crate::helpers::{PRO, Who, client, payload, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn userinfo_returns_psc_claims_as_plain_json() {
@@ -85,14 +85,10 @@ async fn missing_malformed_tampered_and_expired_tokens_get_401_with_a_challenge(
     let tokens = app.tokens(PRO).await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
 
-    let missing = Answer::from(
-        client(Who::Client)
-            .get(app.url("/protocol/openid-connect/userinfo"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let missing = app
+        .get(Who::Client, "/protocol/openid-connect/userinfo")
+        .send()
+        .await;
     // No token at all: Keycloak's bare challenge, no error code (RFC 6750 §3.1).
     assert_eq!(missing.status, 401);
     assert_eq!(missing.body, Value::String(String::new()));
@@ -101,15 +97,11 @@ async fn missing_malformed_tampered_and_expired_tokens_get_401_with_a_challenge(
         "Bearer realm=\"esante-wallet\""
     );
 
-    let basic = Answer::from(
-        client(Who::Client)
-            .get(app.url("/protocol/openid-connect/userinfo"))
-            .basic_auth("a", Some("b"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let basic = app
+        .get(Who::Client, "/protocol/openid-connect/userinfo")
+        .basic("a", "b")
+        .send()
+        .await;
     assert!(
         basic
             .assert_bearer_error(401, "invalid_token")
