@@ -11,7 +11,6 @@
 //! installs Chromium and sets `PSC_MOCK_REQUIRE_BROWSER=1`, which makes a
 //! missing chromedriver fail the build.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -22,7 +21,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::codeflow::{REDIRECT, challenge, exchange, param};
-use crate::helpers::{PRO, spawn_app, spawn_app_with};
+use crate::helpers::{PORT_ATTEMPTS, PRO, pick_port, spawn_app, spawn_app_with};
 
 const DRIVER: &str = "chromedriver";
 /// The W3C WebDriver element key.
@@ -52,13 +51,20 @@ impl Drop for Browser {
 
 impl Browser {
     async fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
+        // A port taken between the choice and chromedriver's bind makes it
+        // stop at once: then another port.
+        for _ in 0..PORT_ATTEMPTS {
+            if let Some(browser) = Self::start_on(pick_port()).await {
+                return Some(browser);
+            }
+        }
+        panic!("chromedriver found no free port in {PORT_ATTEMPTS} attempts");
+    }
+
+    /// chromedriver on `port` and a session; `None` if it stopped at start.
+    async fn start_on(port: u16) -> Option<Self> {
         // The build script found chromedriver (else the tests are ignored).
-        let driver = Command::new(DRIVER)
+        let mut driver = Command::new(DRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -85,13 +91,21 @@ impl Browser {
         }}});
         let mut session = None;
         for _ in 0..50 {
+            if driver.try_wait().ok().flatten().is_some() {
+                return None;
+            }
             if let Ok(response) = http
                 .post(format!("{base}/session"))
                 .json(&capabilities)
                 .send()
                 .await
             {
-                let body: Value = response.json().await.expect("WebDriver answer");
+                // Not WebDriver's JSON: another program on the port, and
+                // chromedriver stopping (seen at the next turn).
+                let Ok(body) = response.json::<Value>().await else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
                 session = Some(
                     body["value"]["sessionId"]
                         .as_str()

@@ -208,12 +208,8 @@ async fn a_device_that_does_not_answer_201_fails_the_request_and_leaves_nothing(
 
 #[tokio::test]
 async fn an_unreachable_device_is_named_in_the_error() {
-    // A port nobody listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nobody listens on, held so that nobody can while the test runs.
+    let (_held, port) = crate::helpers::refused_port();
     let uri = format!("http://127.0.0.1:{port}/ciba");
     let expected = uri.clone();
     let app = spawn_app_with(move |s| s.ciba.authentication_channel_uri = uri).await;

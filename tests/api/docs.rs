@@ -9,6 +9,8 @@ use psc_mock::Application;
 use psc_mock::clock::Clock;
 use psc_mock::config::Settings;
 
+use crate::helpers::{PORT_ATTEMPTS, pick_port};
+
 const README: &str = include_str!("../../README.md");
 const DOCS: [(&str, &str); 4] = [
     ("docs/control.md", include_str!("../../docs/control.md")),
@@ -123,6 +125,32 @@ async fn every_runnable_example_of_the_docs_works_as_written() {
     assert!(ran >= 6, "only {ran} runnable examples found");
 }
 
+/// The device once it answers on `port` as Python's HTTP server (its
+/// `Server` header), or `None` if it stopped: the port was taken meanwhile.
+async fn listening(mut python: tokio::process::Child, port: u16) -> Option<tokio::process::Child> {
+    // A short timeout: a program on the port may accept and never answer.
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("an HTTP client");
+    for _ in 0..100 {
+        if python.try_wait().ok().flatten().is_some() {
+            return None;
+        }
+        let answer = http.get(format!("http://127.0.0.1:{port}/")).send().await;
+        let server = answer
+            .as_ref()
+            .ok()
+            .and_then(|a| a.headers().get("server"))
+            .and_then(|v| v.to_str().ok());
+        if server.is_some_and(|s| s.starts_with("BaseHTTP")) {
+            return Some(python);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the device does not answer after 5 s");
+}
+
 #[tokio::test]
 async fn the_documented_python_device_logs_a_professional_in() {
     let [device] = &blocks(DOCS[1].1, "<!-- device -->", "python")[..] else {
@@ -138,36 +166,32 @@ async fn the_documented_python_device_logs_a_professional_in() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("device.py");
     std::fs::write(&path, device).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let channel = format!("http://127.0.0.1:{port}/ciba");
-    // The system clock: the device answers a second later, in real time.
-    let (base, handle) = serve(Clock::system(), |s| {
-        s.ciba.authentication_channel_uri = channel
-    });
-    let issuer = format!("{base}/auth/realms/esante-wallet");
-    let mut python = tokio::process::Command::new("python3")
-        .arg(&path)
-        .env("PORT", port.to_string())
-        .env("ISSUER", &issuer)
-        .current_dir(REPO)
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python3 starts");
-    // Wait for the device to listen.
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
+    let (base, handle, mut python) = 'started: {
+        for _ in 0..PORT_ATTEMPTS {
+            let port = pick_port();
+            let channel = format!("http://127.0.0.1:{port}/ciba");
+            // The system clock: the device answers a second later, in real time.
+            let (base, handle) = serve(Clock::system(), |s| {
+                s.ciba.authentication_channel_uri = channel
+            });
+            let issuer = format!("{base}/auth/realms/esante-wallet");
+            let python = tokio::process::Command::new("python3")
+                .arg(&path)
+                .env("PORT", port.to_string())
+                .env("ISSUER", &issuer)
+                .current_dir(REPO)
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("python3 starts");
+            if let Some(python) = listening(python, port).await {
+                break 'started (base, handle, python);
+            }
+            handle.stop(false).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        panic!("the device found no free port in {PORT_ATTEMPTS} attempts");
+    };
+    let issuer = format!("{base}/auth/realms/esante-wallet");
     let script = format!(
         r#"TLS="--cacert keys/ca.pem --cert keys/client.pem --key keys/client.key"
 ID=$(curl -sS $TLS -u psc-mock-client:psc-mock-secret -d login_hint=899700245667 -d scope=openid -d binding_message=42 \

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use psc_mock::Application;
 use psc_mock::clock::Clock;
 use psc_mock::config::Settings;
+use psc_mock::startup::StartupError;
 use reqwest::{Certificate, Client, Identity, StatusCode};
 use serde_json::Value;
 
@@ -63,12 +64,65 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server on a free port, with settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    try_spawn_app_with(adjust).expect("server builds")
+}
+
+/// A server on a port chosen before it starts (its own URLs name it):
+/// `adjust` is given the port; if another process takes the port between
+/// the choice and the bind, another is chosen.
+pub async fn spawn_app_on_a_port(adjust: impl Fn(u16, &mut Settings)) -> TestApp {
+    for _ in 0..PORT_ATTEMPTS {
+        let port = pick_port();
+        match try_spawn_app_with(|settings| {
+            settings.server.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            adjust(port, settings);
+        }) {
+            Ok(app) => return app,
+            Err(StartupError::Bind { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse => {}
+            Err(e) => panic!("server builds: {e}"),
+        }
+    }
+    panic!("no free port in {PORT_ATTEMPTS} attempts");
+}
+
+/// How many ports a test tries when the one it chose was taken meanwhile.
+pub const PORT_ATTEMPTS: usize = 5;
+
+/// A port free now. Whoever then binds it must expect it to be taken in
+/// between by another process, and pick again ([`PORT_ATTEMPTS`]): a
+/// chosen port cannot be held across to another program.
+pub fn pick_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A port where connections are refused, held (bound, not listening) so
+/// that no other process can listen on it while the socket lives.
+pub fn refused_port() -> (socket2::Socket, u16) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+    let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    socket.bind(&any.into()).expect("a bound port");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("its address")
+        .port();
+    (socket, port)
+}
+
+/// [`spawn_app_with`], returning why the server did not start.
+fn try_spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> Result<TestApp, StartupError> {
     let mut settings = Settings::default();
     settings.server.bind = "127.0.0.1:0".parse().expect("address");
     settings.server.workers = 1;
     adjust(&mut settings);
     let clock = Clock::fixed(SystemTime::now());
-    let app = Application::build_with(settings, clock.clone(), false).expect("server builds");
+    let app = Application::build_with(settings, clock.clone(), false)?;
     let scheme = if app.settings().server.tls {
         "https"
     } else {
@@ -78,12 +132,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let issuer = app.issuer().to_owned();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    Ok(TestApp {
         base,
         issuer,
         clock,
         handle,
-    }
+    })
 }
 
 /// An HTTPS client trusting the test CA and presenting `who`'s certificate.

@@ -25,7 +25,6 @@
 //! `TMPDIR`) must be reachable by that user.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
@@ -37,7 +36,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use crate::helpers::{PRO, TestApp, Who, read_key_file, spawn_app_with};
+use crate::helpers::{PORT_ATTEMPTS, PRO, TestApp, Who, pick_port, read_key_file, spawn_app_with};
 
 const APACHE2: &str = "/usr/sbin/apache2";
 const MODULES: &str = "/usr/lib/apache2/modules";
@@ -80,21 +79,15 @@ impl ResponseMode {
 }
 
 async fn log_in_through_apache(mode: ResponseMode) {
-    let port = free_port();
-    let redirect_uri = format!("http://127.0.0.1:{port}/protected/redirect_uri");
-    let app = spawn_app_with(|settings| {
-        settings.server.psc_layout = true;
-        settings.clients[0].redirect_uris.push(redirect_uri.clone());
-    })
-    .await;
-    let mut apache = Apache::start(port, &app, mode);
     let mut browser = Browser::new();
-    let page = tokio::time::timeout(LIMIT, async {
-        apache.wait_until_ready(&browser.http).await;
-        log_in(&app, &apache, &mut browser, mode, &redirect_uri).await
+    let (app, apache, page) = tokio::time::timeout(LIMIT, async {
+        let (app, apache, redirect_uri) = started(mode, &browser.http).await;
+        let page = log_in(&app, &apache, &mut browser, mode, &redirect_uri).await;
+        (app, apache, page)
     })
     .await
     .unwrap_or_else(|_| panic!("the login through Apache took more than {LIMIT:?}"));
+    let _running = apache;
     let claims = claims(&page);
 
     // What mod_auth_openidc sent: the token request with the client
@@ -297,11 +290,23 @@ fn assert_callback(params: &BTreeMap<String, String>, app: &TestApp, state: &str
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+/// psc-mock with Apache's redirect URI registered, and Apache answering on
+/// its port; another port if Apache found its own taken meanwhile.
+async fn started(mode: ResponseMode, http: &reqwest::Client) -> (TestApp, Apache, String) {
+    for _ in 0..PORT_ATTEMPTS {
+        let port = pick_port();
+        let redirect_uri = format!("http://127.0.0.1:{port}/protected/redirect_uri");
+        let app = spawn_app_with(|settings| {
+            settings.server.psc_layout = true;
+            settings.clients[0].redirect_uris.push(redirect_uri.clone());
+        })
+        .await;
+        let mut apache = Apache::start(port, &app, mode);
+        if apache.wait_until_ready(http).await.is_ok() {
+            return (app, apache, redirect_uri);
+        }
+    }
+    panic!("Apache found no free port in {PORT_ATTEMPTS} attempts");
 }
 
 fn running_as_root() -> bool {
@@ -310,6 +315,9 @@ fn running_as_root() -> bool {
         .output()
         .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
 }
+
+/// Another program listens on the port Apache was given.
+struct PortTaken;
 
 /// `apache2 -DFOREGROUND` on its own configuration in a temporary
 /// directory; stopped, with its workers, when dropped, and its logs printed
@@ -390,14 +398,24 @@ impl Apache {
         }
     }
 
-    /// Until Apache answers anything (it answers 404 at its root).
-    async fn wait_until_ready(&mut self, http: &reqwest::Client) {
+    /// Until Apache answers (404 at its root, with its `Server` header);
+    /// `Err` if it stopped because its port was taken.
+    async fn wait_until_ready(&mut self, http: &reqwest::Client) -> Result<(), PortTaken> {
         for _ in 0..100 {
             if let Some(status) = self.child.try_wait().expect("apache2's status") {
+                if self.logs().contains("Address already in use") {
+                    return Err(PortTaken);
+                }
                 panic!("apache2 stopped at start ({status})");
             }
-            if http.get(format!("{}/", self.base)).send().await.is_ok() {
-                return;
+            let answer = http.get(format!("{}/", self.base)).send().await;
+            let server = answer
+                .as_ref()
+                .ok()
+                .and_then(|a| a.headers().get("server"))
+                .and_then(|v| v.to_str().ok());
+            if server.is_some_and(|s| s.starts_with("Apache")) {
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -10,7 +10,9 @@ use reqwest::{Certificate, Client, Identity, Method};
 use serde_json::Value;
 
 use crate::helpers::Answer;
-use crate::helpers::{PRO, TestApp, Who, client, payload, read_key_file, spawn_app_with};
+use crate::helpers::{
+    PRO, TestApp, Who, client, payload, read_key_file, spawn_app_on_a_port, spawn_app_with,
+};
 
 const REALM: &str = "/auth/realms/esante-wallet";
 
@@ -228,15 +230,18 @@ async fn backchannel_from_request_keeps_the_issuer_and_moves_the_server_endpoint
 async fn the_psc_layout_puts_the_login_page_at_auth_on_the_wallet_origin() {
     // The wallet is the localhost name of the server's own port, which is
     // chosen first.
-    let port = free_port();
-    let wallet = format!("https://localhost:{port}");
-    let wallet_url = wallet.clone();
-    let app = spawn_app_with(move |s| {
-        s.server.bind = SocketAddr::from(([127, 0, 0, 1], port));
+    let app = spawn_app_on_a_port(|port, s| {
         s.server.psc_layout = true;
-        s.server.wallet_url = wallet_url;
+        s.server.wallet_url = format!("https://localhost:{port}");
     })
     .await;
+    let wallet = app.base.replace("127.0.0.1", "localhost");
+    let port: u16 = app
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap();
     let doc = discovery(&client(Who::Nobody), &app.base).await;
     assert_eq!(doc["authorization_endpoint"], format!("{wallet}/auth"));
     assert_eq!(doc["issuer"], app.issuer);
@@ -319,15 +324,6 @@ async fn the_psc_layout_puts_the_login_page_at_auth_on_the_wallet_origin() {
         "{}",
         journal.body
     );
-}
-
-/// A port free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn url_query(url: &str) -> Vec<(String, String)> {
