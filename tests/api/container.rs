@@ -959,3 +959,15 @@ async fn the_templates_derived_image_reads_its_config_folder() {
     );
     child.kill().await.unwrap();
 }
+
+/// The README's first screen names the image line the templates use.
+#[test]
+fn the_readme_names_the_templates_image() {
+    let readme = std::fs::read_to_string(Path::new(REPO).join("README.md")).expect("README.md");
+    let first_screen = readme.split("\n## ").next().expect("the first screen");
+    let line = format!("image: {}", published_image());
+    assert!(
+        first_screen.contains(&line),
+        "the README's first screen says `{line}`"
+    );
+}
