@@ -43,6 +43,12 @@ struct Instruction {
 /// parser directives dropped, each tagged with its stage's name.
 fn dockerfile() -> Vec<Instruction> {
     let text = std::fs::read_to_string(Path::new(REPO).join("Dockerfile")).expect("Dockerfile");
+    instructions_of(&text, true)
+}
+
+/// A Dockerfile's instructions; a stage without a name (`FROM image`) is
+/// named by its image, unless every stage must be named.
+fn instructions_of(text: &str, named_stages: bool) -> Vec<Instruction> {
     let mut instructions = Vec::new();
     let mut stage = String::new();
     let mut pending = String::new();
@@ -64,6 +70,7 @@ fn dockerfile() -> Vec<Instruction> {
             let words: Vec<&str> = args.split_whitespace().collect();
             stage = match words.as_slice() {
                 [_, as_, name] if as_.eq_ignore_ascii_case("as") => (*name).to_owned(),
+                [image] if !named_stages => (*image).to_owned(),
                 _ => panic!("every stage is named: FROM {args}"),
             };
         }
@@ -503,4 +510,464 @@ async fn the_image_takes_its_public_url_and_auto_approval_from_the_environment()
         "{banner:#?}"
     );
     child.kill().await.unwrap();
+}
+
+// --- The CI templates users copy (ci/templates/) ------------------------------
+//
+// Each template's service is started as its CI would start it: the runtime
+// image's entrypoint, its variables, then the template's settings (a setting
+// the server does not know stops its start, and a flag variable it does not
+// know fails here). Then the template's own commands run as written, in a
+// checkout holding the files it names, with the service's name resolving to
+// 127.0.0.1 (curl's `resolve`, the example client's `RESOLVE`). The user's
+// tests (`./run-your-tests.sh`) are the example client configured by the
+// template's variables: a CIBA login at the template's issuer, with the
+// template's client files.
+
+/// The image the templates use: the project's published name.
+const PUBLISHED_IMAGE: &str = "ghcr.io/psc-mock/psc-mock";
+/// The line of a template that stands for the user's tests.
+const YOUR_TESTS: &str = "./run-your-tests.sh";
+/// The professional whose login the user's tests stand-in runs.
+const LOGIN_HINT: &str = "899700245667";
+/// The variables a template hands to the user's tests, and the example
+/// client's names for them.
+const TEST_VARIABLES: [(&str, &str); 6] = [
+    ("PSC_ISSUER", "ISSUER"),
+    ("PSC_CA", "CA"),
+    ("PSC_CLIENT_CERT", "CLIENT_CERT"),
+    ("PSC_CLIENT_KEY", "CLIENT_KEY"),
+    ("PSC_CLIENT_ID", "CLIENT_ID"),
+    ("PSC_CLIENT_SECRET", "CLIENT_SECRET"),
+];
+
+fn template(name: &str) -> Value {
+    let path = Path::new(REPO).join("ci/templates").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name} is YAML: {e}"))
+}
+
+/// `ghcr.io/psc-mock/psc-mock:X.Y` for this crate's version X.Y.Z.
+fn published_image() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let minor: Vec<&str> = version.splitn(3, '.').take(2).collect();
+    format!("{PUBLISHED_IMAGE}:{}", minor.join("."))
+}
+
+/// The variables psc-mock reads besides `PSC_MOCK_<SECTION>__<KEY>`: its
+/// flags' (`[env: PSC_MOCK_CONFIG=]` in `--help`).
+fn flag_variables() -> Vec<String> {
+    let help = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .expect("psc-mock --help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    let names: Vec<String> = help
+        .split("[env: ")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('=').map(|(name, _)| name.to_owned()))
+        .collect();
+    assert!(names.contains(&"PSC_MOCK_CONFIG".to_owned()), "{help}");
+    names
+}
+
+/// A `PSC_MOCK_…` variable that psc-mock would silently ignore is a mistake:
+/// every one must be a setting (`__`, checked by the server at start) or a
+/// flag's.
+fn assert_known_variables(what: &str, env: &BTreeMap<String, String>) {
+    let flags = flag_variables();
+    for name in env.keys().filter(|k| k.starts_with("PSC_MOCK_")) {
+        assert!(
+            name.contains("__") || flags.contains(name),
+            "{what}: {name} is neither PSC_MOCK_<SECTION>__<KEY> nor one of {flags:?}"
+        );
+    }
+}
+
+/// What a template says about its psc-mock service and its job.
+struct Template {
+    name: &'static str,
+    /// The service's image.
+    image: String,
+    /// The server's variables: the service's, and for GitLab the job's too.
+    service_env: BTreeMap<String, String>,
+    /// Arguments after the entrypoint, if the template gives some.
+    command: Option<Vec<String>>,
+    /// The job's variables.
+    job_env: BTreeMap<String, String>,
+    /// The job's shell commands, in order.
+    commands: Vec<String>,
+    /// The name the job reaches the service by.
+    host: String,
+}
+
+fn string_map(value: &Value, what: &str) -> BTreeMap<String, String> {
+    if value.is_null() {
+        return BTreeMap::new();
+    }
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: a mapping, got {value}"))
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+fn gitlab_template() -> Template {
+    let yaml = template("gitlab-ci.yml");
+    let jobs: Vec<(&String, &Value)> = yaml
+        .as_object()
+        .expect("a mapping")
+        .iter()
+        .filter(|(_, job)| !job["services"].is_null())
+        .collect();
+    let [(_, job)] = jobs.as_slice() else {
+        panic!("one job with services in the GitLab template");
+    };
+    let services = job["services"].as_array().expect("services: a list");
+    let [service] = services.as_slice() else {
+        panic!("one service in the GitLab template");
+    };
+    let host = service["alias"]
+        .as_str()
+        .expect("the service's alias")
+        .to_owned();
+    let job_env = string_map(&job["variables"], "variables");
+    // GitLab passes the job's variables to its services as well.
+    let mut service_env = job_env.clone();
+    service_env.extend(string_map(&service["variables"], "services[0].variables"));
+    let command = (!service["command"].is_null()).then(|| strings(&service["command"], "command"));
+    let mut commands = Vec::new();
+    for section in ["before_script", "script"] {
+        if !job[section].is_null() {
+            commands.extend(strings(&job[section], section));
+        }
+    }
+    Template {
+        name: "ci/templates/gitlab-ci.yml",
+        image: service["name"]
+            .as_str()
+            .expect("the service's name")
+            .to_owned(),
+        service_env,
+        command,
+        job_env,
+        commands,
+        host,
+    }
+}
+
+fn github_template() -> Template {
+    let yaml = template("github-actions.yml");
+    let jobs: Vec<&Value> = yaml["jobs"]
+        .as_object()
+        .expect("jobs")
+        .values()
+        .filter(|job| !job["services"]["psc-mock"].is_null())
+        .collect();
+    let [job] = jobs.as_slice() else {
+        panic!("one job with a psc-mock service in the GitHub Actions template");
+    };
+    let service = &job["services"]["psc-mock"];
+    assert_eq!(
+        strings(&service["ports"], "ports"),
+        [format!("{PORT}:{PORT}")]
+    );
+    // The image's own health check, not another command.
+    let options = service["options"].as_str().unwrap_or_default();
+    assert!(
+        options.contains("--health-interval") && !options.contains("--health-cmd"),
+        "the template tunes the image's health check: {options}"
+    );
+    let mut commands = Vec::new();
+    for step in job["steps"].as_array().expect("steps") {
+        if let Some(uses) = step["uses"].as_str() {
+            assert!(uses.starts_with("actions/checkout@"), "step {uses}");
+        } else {
+            commands.push(step["run"].as_str().expect("a run step").to_owned());
+        }
+    }
+    // A job on the runner reaches the published port at localhost; one in a
+    // container of its own would reach the service by its name.
+    let host = if job["container"].is_null() {
+        "localhost"
+    } else {
+        "psc-mock"
+    };
+    Template {
+        name: "ci/templates/github-actions.yml",
+        image: service["image"]
+            .as_str()
+            .expect("the service's image")
+            .to_owned(),
+        service_env: string_map(&service["env"], "services.psc-mock.env"),
+        command: None,
+        job_env: string_map(&job["env"], "env"),
+        commands,
+        host: host.to_owned(),
+    }
+}
+
+/// Runs one shell command of a template in `dir`, as the CI's shell would.
+async fn sh(command: &str, dir: &Path, env: &BTreeMap<String, String>) -> std::process::Output {
+    let run = Command::new("bash")
+        .args(["-eo", "pipefail", "-c", command])
+        .env_clear()
+        .envs(env)
+        .current_dir(dir)
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .unwrap_or_else(|_| panic!("{command} ends within 60 s"))
+        .unwrap_or_else(|e| panic!("{command}: {e}"))
+}
+
+async fn run_template(template: Template) {
+    let name = template.name;
+    assert_eq!(template.image, published_image(), "{name}: the image");
+    assert_known_variables(name, &template.service_env);
+    for (variable, _) in TEST_VARIABLES {
+        assert!(
+            template.job_env.contains_key(variable),
+            "{name}: the job's variables name {variable} for the tests"
+        );
+    }
+    // The service's public URL names the host the job reaches it by.
+    let public_url = template
+        .service_env
+        .get("PSC_MOCK_SERVER__PUBLIC_URL")
+        .unwrap_or_else(|| panic!("{name}: the service sets PSC_MOCK_SERVER__PUBLIC_URL"));
+    assert_eq!(
+        public_url,
+        &format!("https://{}:{PORT}", template.host),
+        "{name}: the public URL"
+    );
+
+    // The service, as the image runs it with the template's settings.
+    let instructions = dockerfile();
+    let runtime_stage = instructions.last().expect("instructions").stage.clone();
+    let runtime = image(&instructions, &runtime_stage);
+    let root = tempfile::tempdir().unwrap();
+    let container = Container {
+        root: root.path().to_owned(),
+        port: free_port(),
+    };
+    lay_out_app(&container, &runtime);
+    let mut env = env_of(&runtime);
+    env.extend(template.service_env.clone());
+    let mut command = exec_form(
+        "ENTRYPOINT",
+        last(&runtime, "ENTRYPOINT").expect("ENTRYPOINT"),
+    );
+    match &template.command {
+        Some(args) => command.extend(args.iter().cloned()),
+        None => command.extend(exec_form("CMD", last(&runtime, "CMD").expect("CMD"))),
+    }
+    let command: Vec<String> = command.iter().map(|a| container.map(a)).collect();
+    let workdir = container.host_path(&format!("{}/", last(&runtime, "WORKDIR").expect("WORKDIR")));
+    let (mut child, banner) = start(&container, &command, &env, &workdir).await;
+
+    // The issuer the template gives the tests is the server's.
+    let issuer = container.map(&template.job_env["PSC_ISSUER"]);
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.trim() == format!("issuer         {issuer}")),
+        "{name}: PSC_ISSUER {issuer} is not the server's issuer: {banner:#?}"
+    );
+
+    // The job's checkout: the client files where the template says, and the
+    // user's tests.
+    let checkout = tempfile::tempdir().unwrap();
+    for (variable, file) in [
+        ("PSC_CA", "keys/ca.pem"),
+        ("PSC_CLIENT_CERT", "keys/client.pem"),
+        ("PSC_CLIENT_KEY", "keys/client.key"),
+    ] {
+        let target = checkout.path().join(&template.job_env[variable]);
+        copy(&Path::new(REPO).join(file), &target);
+    }
+    let mut tests = String::from("#!/usr/bin/env bash\nset -euo pipefail\n");
+    for (variable, client_variable) in TEST_VARIABLES {
+        tests.push_str(&format!("export {client_variable}=\"${variable}\"\n"));
+    }
+    tests.push_str(&format!(
+        "export LOGIN_HINT=\"${{LOGIN_HINT:-{LOGIN_HINT}}}\"\nexec ciba_client\n"
+    ));
+    let tests_path = checkout.path().join(YOUR_TESTS);
+    std::fs::write(&tests_path, tests).unwrap();
+    std::fs::set_permissions(
+        &tests_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let port = &container.port;
+    let curl_home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        curl_home.path().join(".curlrc"),
+        format!("resolve = \"{}:{port}:127.0.0.1\"\n", template.host),
+    )
+    .unwrap();
+    let mut job_env: BTreeMap<String, String> = template
+        .job_env
+        .iter()
+        .map(|(k, v)| (k.clone(), container.map(v)))
+        .collect();
+    job_env.insert("PATH".into(), search_path());
+    job_env.insert("HOME".into(), curl_home.path().display().to_string());
+    job_env.insert("CURL_HOME".into(), curl_home.path().display().to_string());
+    job_env.insert("RESOLVE".into(), format!("{}:127.0.0.1", template.host));
+
+    // The template's commands, as written (the port aside).
+    assert!(
+        template.commands.iter().any(|c| c == YOUR_TESTS),
+        "{name}: a {YOUR_TESTS} line stands for the user's tests"
+    );
+    for line in &template.commands {
+        let output = sh(&container.map(line), checkout.path(), &job_env).await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{name}: `{line}` failed: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if line == YOUR_TESTS {
+            assert!(
+                stdout.contains("tokens issued")
+                    && stdout.contains(&format!("\"SubjectNameID\": \"{LOGIN_HINT}\"")),
+                "{name}: the tests' login: {stdout}"
+            );
+        }
+    }
+
+    // The scenario the template scripted is in force: its professional's
+    // login is refused.
+    let control = &job_env["PSC_CONTROL_URL"];
+    let listed = sh(
+        &format!("curl -fsS --cacert \"$PSC_CA\" {control}/scenarios"),
+        checkout.path(),
+        &job_env,
+    )
+    .await;
+    assert!(listed.status.success(), "{name}: GET {control}/scenarios");
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("JSON scenarios");
+    let scenarios = listed["scenarios"].as_array().expect("scenarios");
+    let [scenario] = scenarios.as_slice() else {
+        panic!("{name}: one scenario scripted: {listed}");
+    };
+    let refused = scenario["match"]["login_hint"]
+        .as_str()
+        .expect("the scenario's login_hint");
+    let mut env = job_env.clone();
+    env.insert("LOGIN_HINT".into(), refused.to_owned());
+    let output = sh(YOUR_TESTS, checkout.path(), &env).await;
+    assert!(
+        !output.status.success()
+            && String::from_utf8_lossy(&output.stderr).contains("access_denied"),
+        "{name}: {refused}'s login is refused: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    assert!(child.try_wait().unwrap().is_none(), "the server still runs");
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_gitlab_ci_template_works_against_the_image() {
+    run_template(gitlab_template()).await;
+}
+
+#[tokio::test]
+async fn the_github_actions_template_works_against_the_image() {
+    run_template(github_template()).await;
+}
+
+/// The derived image of the templates (your files in /config): its base is
+/// the published image, and the configuration its variable names is read.
+#[tokio::test]
+async fn the_templates_derived_image_reads_its_config_folder() {
+    let path = Path::new(REPO).join("ci/templates/psc-mock.Dockerfile");
+    let derived = instructions_of(
+        &std::fs::read_to_string(&path).expect("the derived Dockerfile"),
+        false,
+    );
+    let from = derived.iter().find(|i| i.keyword == "FROM").expect("FROM");
+    assert_eq!(from.args, published_image());
+    let instructions = dockerfile();
+    let runtime_stage = instructions.last().expect("instructions").stage.clone();
+    let mut layers = image(&instructions, &runtime_stage);
+    layers.extend(derived.iter().filter(|i| i.keyword != "FROM"));
+
+    let root = tempfile::tempdir().unwrap();
+    let container = Container {
+        root: root.path().to_owned(),
+        port: free_port(),
+    };
+    lay_out_app(&container, &image(&instructions, &runtime_stage));
+    // The user's folder, the build context: here the compose file's files.
+    let copy_args: Vec<&str> = derived
+        .iter()
+        .find(|i| i.keyword == "COPY")
+        .expect("COPY")
+        .args
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        copy_args,
+        [".", "/config/"],
+        "the whole context into /config"
+    );
+    container.put(
+        &Path::new(REPO).join("config/container.toml"),
+        "/config/psc-mock.toml",
+    );
+    container.put(&Path::new(REPO).join("keys"), "/config/keys");
+    container.put(
+        &Path::new(REPO).join("fixtures/annuaire.json"),
+        "/config/annuaire.json",
+    );
+
+    let env = env_of(&layers);
+    assert_known_variables("ci/templates/psc-mock.Dockerfile", &env);
+    let config = env.get("PSC_MOCK_CONFIG").expect("PSC_MOCK_CONFIG");
+    let config_path = container.host_path(config);
+    let text = std::fs::read_to_string(&config_path).expect("the configuration in the context");
+    let text = text.replace(
+        "\"/config/",
+        &format!("\"{}/config/", container.root.display()),
+    );
+    std::fs::write(&config_path, text).unwrap();
+    let mut command = exec_form(
+        "ENTRYPOINT",
+        last(&layers, "ENTRYPOINT").expect("ENTRYPOINT"),
+    );
+    command.extend(exec_form("CMD", last(&layers, "CMD").expect("CMD")));
+    let workdir = container.host_path(&format!("{}/", last(&layers, "WORKDIR").expect("WORKDIR")));
+    let (mut child, banner) = start(&container, &command, &env, &workdir).await;
+    // With a configured client CA, the banner names no bundled client files.
+    assert!(
+        !banner.iter().any(|l| l.trim().starts_with("CA ")),
+        "the configuration was read: {banner:#?}"
+    );
+    child.kill().await.unwrap();
+}
+
+/// The README's first screen names the image line the templates use.
+#[test]
+fn the_readme_names_the_templates_image() {
+    let readme = std::fs::read_to_string(Path::new(REPO).join("README.md")).expect("README.md");
+    let first_screen = readme.split("\n## ").next().expect("the first screen");
+    let line = format!("image: {}", published_image());
+    assert!(
+        first_screen.contains(&line),
+        "the README's first screen says `{line}`"
+    );
 }
