@@ -24,6 +24,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::helpers::{PORT_ATTEMPTS, pick_port};
+
 const BIN: &str = env!("CARGO_BIN_EXE_psc-mock");
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 /// The port the image exposes and the compose file publishes.
@@ -223,9 +225,9 @@ fn copy(from: &Path, to: &Path) {
     }
 }
 
+/// A port free now; [`start`] picks another if it is taken meanwhile.
 fn free_port() -> String {
-    let listener = std::net::TcpListener::bind("0.0.0.0:0").expect("a free port");
-    listener.local_addr().unwrap().port().to_string()
+    pick_port().to_string()
 }
 
 /// Where the binaries the images copy are found here: the server, and the
@@ -241,11 +243,30 @@ fn search_path() -> String {
 
 /// Starts the runtime image's entrypoint and waits for its `ready:` line.
 async fn start(
-    container: &Container,
+    container: &mut Container,
     command: &[String],
     env: &BTreeMap<String, String>,
     cwd: &Path,
 ) -> (Child, Vec<String>) {
+    for _ in 0..PORT_ATTEMPTS {
+        if let Some(started) = start_on(container, command, env, cwd).await {
+            return started;
+        }
+        // The port was taken between its choice and the server's bind.
+        container.port = free_port();
+    }
+    panic!("{command:?} found no free port in {PORT_ATTEMPTS} attempts");
+}
+
+/// The server on the container's port, once ready; `None` if it stopped
+/// because another process had taken the port.
+async fn start_on(
+    container: &Container,
+    command: &[String],
+    env: &BTreeMap<String, String>,
+    cwd: &Path,
+) -> Option<(Child, Vec<String>)> {
+    let command: Vec<String> = command.iter().map(|a| container.map(a)).collect();
     let mut child = Command::new(&command[0])
         .args(&command[1..])
         .env_clear()
@@ -254,6 +275,7 @@ async fn start(
         .envs(env.iter().map(|(k, v)| (k, container.map(v))))
         .current_dir(cwd)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("{command:?} starts: {e}"));
@@ -274,11 +296,25 @@ async fn start(
     {
         panic!("no ready line within 20 s from {command:?}: {banner:#?}");
     }
-    assert!(
-        banner.last().is_some_and(|l| l.starts_with("ready:")),
-        "{command:?} stopped: {banner:#?}"
-    );
-    (child, banner)
+    if banner.last().is_some_and(|l| l.starts_with("ready:")) {
+        // Its log goes on to the test's stderr, never filling the pipe.
+        if let Some(pipe) = child.stderr.take().and_then(|p| p.into_owned_fd().ok()) {
+            std::thread::spawn(move || {
+                std::io::copy(&mut std::fs::File::from(pipe), &mut std::io::stderr()).ok();
+            });
+        }
+        return Some((child, banner));
+    }
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr)
+            .await
+            .ok();
+    }
+    if stderr.contains("cannot listen") && stderr.contains("in use") {
+        return None;
+    }
+    panic!("{command:?} stopped: {banner:#?}\n{stderr}");
 }
 
 /// The runtime image's files under `root`: `/app` as the Dockerfile fills it
@@ -331,7 +367,7 @@ async fn the_compose_file_runs_a_ciba_login_through_the_images_commands() {
     );
 
     let root = tempfile::tempdir().unwrap();
-    let container = Container {
+    let mut container = Container {
         root: root.path().to_owned(),
         port: free_port(),
     };
@@ -368,9 +404,8 @@ async fn the_compose_file_runs_a_ciba_login_through_the_images_commands() {
         last(&runtime, "ENTRYPOINT").expect("ENTRYPOINT"),
     );
     command.extend(strings(&server["command"], "command"));
-    let command: Vec<String> = command.iter().map(|a| container.map(a)).collect();
     let workdir = container.host_path(&format!("{}/", last(&runtime, "WORKDIR").expect("WORKDIR")));
-    let (mut child, banner) = start(&container, &command, &server_env, &workdir).await;
+    let (mut child, banner) = start(&mut container, &command, &server_env, &workdir).await;
     let port = &container.port;
     assert_eq!(
         banner.last().unwrap(),
@@ -473,7 +508,7 @@ async fn the_image_takes_its_public_url_and_auto_approval_from_the_environment()
     let runtime_stage = instructions.last().expect("instructions").stage.clone();
     let runtime = image(&instructions, &runtime_stage);
     let root = tempfile::tempdir().unwrap();
-    let container = Container {
+    let mut container = Container {
         root: root.path().to_owned(),
         port: free_port(),
     };
@@ -490,9 +525,8 @@ async fn the_image_takes_its_public_url_and_auto_approval_from_the_environment()
         last(&runtime, "ENTRYPOINT").expect("ENTRYPOINT"),
     );
     command.extend(exec_form("CMD", last(&runtime, "CMD").expect("CMD")));
-    let command: Vec<String> = command.iter().map(|a| container.map(a)).collect();
     let workdir = container.host_path(&format!("{}/", last(&runtime, "WORKDIR").expect("WORKDIR")));
-    let (mut child, banner) = start(&container, &command, &env, &workdir).await;
+    let (mut child, banner) = start(&mut container, &command, &env, &workdir).await;
     let port = &container.port;
     assert_eq!(
         banner.last().unwrap(),
@@ -755,7 +789,7 @@ async fn run_template(template: Template) {
     let runtime_stage = instructions.last().expect("instructions").stage.clone();
     let runtime = image(&instructions, &runtime_stage);
     let root = tempfile::tempdir().unwrap();
-    let container = Container {
+    let mut container = Container {
         root: root.path().to_owned(),
         port: free_port(),
     };
@@ -770,9 +804,8 @@ async fn run_template(template: Template) {
         Some(args) => command.extend(args.iter().cloned()),
         None => command.extend(exec_form("CMD", last(&runtime, "CMD").expect("CMD"))),
     }
-    let command: Vec<String> = command.iter().map(|a| container.map(a)).collect();
     let workdir = container.host_path(&format!("{}/", last(&runtime, "WORKDIR").expect("WORKDIR")));
-    let (mut child, banner) = start(&container, &command, &env, &workdir).await;
+    let (mut child, banner) = start(&mut container, &command, &env, &workdir).await;
 
     // The issuer the template gives the tests is the server's.
     let issuer = container.map(&template.job_env["PSC_ISSUER"]);
@@ -907,7 +940,7 @@ async fn the_templates_derived_image_reads_its_config_folder() {
     layers.extend(derived.iter().filter(|i| i.keyword != "FROM"));
 
     let root = tempfile::tempdir().unwrap();
-    let container = Container {
+    let mut container = Container {
         root: root.path().to_owned(),
         port: free_port(),
     };
@@ -951,7 +984,7 @@ async fn the_templates_derived_image_reads_its_config_folder() {
     );
     command.extend(exec_form("CMD", last(&layers, "CMD").expect("CMD")));
     let workdir = container.host_path(&format!("{}/", last(&layers, "WORKDIR").expect("WORKDIR")));
-    let (mut child, banner) = start(&container, &command, &env, &workdir).await;
+    let (mut child, banner) = start(&mut container, &command, &env, &workdir).await;
     // With a configured client CA, the banner names no bundled client files.
     assert!(
         !banner.iter().any(|l| l.trim().starts_with("CA ")),
