@@ -186,11 +186,20 @@ pub fn html(status: actix_web::http::StatusCode, body: String) -> actix_web::Htt
 }
 
 /// Errors that must not be redirected (unknown client, unregistered URI).
-pub fn error_page(title: &str, message: &str) -> String {
+/// What to do after an error of the client's request.
+pub const CHECK_CLIENT: &str = "Vérifiez la configuration du client (client_id, redirect_uri) et recommencez depuis l'application.";
+
+/// An error page: what happened, then `advice` if any.
+pub fn error_page(title: &str, message: &str, advice: &str) -> String {
+    let advice = if advice.is_empty() {
+        String::new()
+    } else {
+        format!("<p>{}</p>", escape(advice))
+    };
     document(
         title,
         &format!(
-            "<h1>{}</h1><p role=\"alert\">{}</p><p>Vérifiez la configuration du client (client_id, redirect_uri) et recommencez depuis l'application.</p>",
+            "<h1>{}</h1><p role=\"alert\">{}</p>{advice}",
             escape(title),
             escape(message)
         ),

@@ -156,6 +156,8 @@ async fn an_unknown_client_or_redirect_uri_is_shown_not_redirected() {
                 .unwrap()
                 .starts_with("text/html")
         );
+        let said = response.text().await.unwrap();
+        assert!(said.contains("configuration du client"), "{said}");
     }
 }
 
@@ -376,9 +378,31 @@ async fn the_page_lists_searches_and_takes_the_professionals_answer() {
     let id_token = claims(tokens.body["id_token"].as_str().unwrap());
     assert_eq!(id_token["authMode"], "MOBILE");
 
-    // The page is gone once answered.
+    // The page is gone once answered, and says so without blaming the
+    // client's configuration; so does a reload of the page.
     let again = decide(&app, &[("tx", &tx), ("decision", "deny")]).await;
     assert_eq!(again.status(), 400);
+    let said = again.text().await.unwrap();
+    assert!(said.contains("déjà reçu une réponse"), "{said}");
+    assert!(!said.contains("configuration du client"), "{said}");
+    let reload = browser()
+        .get(app.url("/protocol/openid-connect/auth/login"))
+        .query(&[("tx", tx.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        reload
+            .text()
+            .await
+            .unwrap()
+            .contains("déjà reçu une réponse")
+    );
+    // An id that never was is unknown.
+    let unknown = decide(&app, &[("tx", "no-such-request"), ("decision", "deny")]).await;
+    let said = unknown.text().await.unwrap();
+    assert!(said.contains("Demande inconnue"), "{said}");
+    assert!(!said.contains("configuration du client"), "{said}");
 }
 
 #[tokio::test]
@@ -405,7 +429,9 @@ async fn a_page_left_open_too_long_expires() {
     )
     .await;
     assert_eq!(late.status(), 400);
-    assert!(late.text().await.unwrap().contains("expire"));
+    let said = late.text().await.unwrap();
+    assert!(said.contains("a expiré"), "{said}");
+    assert!(!said.contains("configuration du client"), "{said}");
 }
 
 #[tokio::test]

@@ -105,6 +105,36 @@ async fn the_readme_curl_walkthrough_works_as_written() {
 }
 
 #[tokio::test]
+async fn the_readme_code_flow_walkthrough_works_as_written() {
+    let (base, handle) = serve(Clock::fixed(SystemTime::now()), |_| {});
+    let [script] = &blocks(README, "<!-- codeflow -->", "sh")[..] else {
+        panic!("one code-flow walkthrough in the README");
+    };
+    let stdout = run("README code-flow walkthrough", script, &base).await;
+    let lines: Vec<&str> = stdout.lines().collect();
+    // The scenario, the redirect with the code, userinfo, the refreshed
+    // tokens, introspection before and after logout, and logout's 204.
+    assert!(lines[0].contains("\"action\":\"approve\""), "{stdout}");
+    assert!(
+        lines[1].starts_with("http://localhost:8080/callback?"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].contains("code=") && lines[1].contains("state=abc"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains("\"SubjectNameID\":\"899700245667\""),
+        "{stdout}"
+    );
+    assert!(lines[3].contains("\"refresh_token\""), "{stdout}");
+    assert!(lines[4].contains("\"active\":true"), "{stdout}");
+    assert_eq!(lines[5], "204", "{stdout}");
+    assert_eq!(lines[6], "{\"active\":false}", "{stdout}");
+    handle.stop(false).await;
+}
+
+#[tokio::test]
 async fn every_runnable_example_of_the_docs_works_as_written() {
     let mut ran = 0;
     for (file, text) in DOCS {

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{AuthorizeError, LOGIN_PATH, answer, error_response};
 use crate::annuaire::{AuthMode, Professional, nomenclature};
-use crate::codeflow::Pending;
+use crate::codeflow::{Missing, Pending};
 use crate::form::Form;
 use crate::keys::random_id;
 use crate::login_page::{self, Candidate, LoginPage};
@@ -19,7 +19,24 @@ use serde_json::{Map, Value};
 /// Most professionals listed on the page at once.
 const SHOWN: usize = 20;
 
-const EXPIRED: &str = "Cette demande de connexion n'existe plus (elle expire après 10 minutes). Recommencez depuis l'application.";
+/// The page for a request that is not waiting any more, saying why.
+fn gone(state: &AppState, missing: Missing) -> HttpResponse {
+    let (title, message) = match missing {
+        Missing::Answered => (
+            "Demande déjà traitée",
+            "Cette demande de connexion a déjà reçu une réponse : une demande ne sert qu'une fois. Pour vous connecter à nouveau, recommencez depuis l'application.",
+        ),
+        Missing::Expired => (
+            "Demande expirée",
+            "Cette demande de connexion a expiré (elle vaut 10 minutes). Recommencez depuis l'application.",
+        ),
+        Missing::Unknown => (
+            "Demande inconnue",
+            "Cette demande de connexion est inconnue : elle a expiré et a été oubliée, ou le serveur a redémarré depuis. Recommencez depuis l'application.",
+        ),
+    };
+    error_response(state.issuer(), AuthorizeError::gone(title, message))
+}
 
 /// Renders the page for the pending request `tx`.
 pub(super) fn page(
@@ -79,11 +96,8 @@ pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     let params = Form::parse(req.query_string().as_bytes()).unwrap_or_default();
     let tx = params.get("tx").unwrap_or("");
     match state.codeflow.pending(tx, now) {
-        Some(pending) => page(&state, tx, &pending, params.get("q").unwrap_or(""), None),
-        None => error_response(
-            state.issuer(),
-            AuthorizeError::page("Demande expirée", EXPIRED),
-        ),
+        Ok(pending) => page(&state, tx, &pending, params.get("q").unwrap_or(""), None),
+        Err(missing) => gone(&state, missing),
     }
 }
 
@@ -91,11 +105,9 @@ pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
     let now = state.clock.now();
     let tx = form.get("tx").unwrap_or("");
-    let Some(pending) = state.codeflow.pending(tx, now) else {
-        return error_response(
-            state.issuer(),
-            AuthorizeError::page("Demande expirée", EXPIRED),
-        );
+    let pending = match state.codeflow.pending(tx, now) {
+        Ok(pending) => pending,
+        Err(missing) => return gone(&state, missing),
     };
     let again = |notice: &str| {
         page(
@@ -108,7 +120,7 @@ pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
     };
     match form.get("decision") {
         Some("deny") => {
-            state.codeflow.finish(tx, now);
+            let _ = state.codeflow.finish(tx, now);
             let error = AuthorizeError::Redirect {
                 redirect_uri: pending.redirect_uri.clone(),
                 mode: pending.response_mode,
@@ -135,11 +147,9 @@ pub async fn decide(state: web::Data<AppState>, form: Form) -> HttpResponse {
                     AuthMode::Card => "Ce professionnel n'a pas de carte CPS : choisissez l'e-CPS.",
                 });
             }
-            let Some(pending) = state.codeflow.finish(tx, now) else {
-                return error_response(
-                    state.issuer(),
-                    AuthorizeError::page("Demande expirée", EXPIRED),
-                );
+            let pending = match state.codeflow.finish(tx, now) {
+                Ok(pending) => pending,
+                Err(missing) => return gone(&state, missing),
             };
             complete(&state, &pending, &professional, channel, None, now)
                 .unwrap_or_else(|e| error_response(&pending.issuer, e))

@@ -37,6 +37,9 @@ pub use crate::endpoint::LOGIN_PATH;
 pub enum AuthorizeError {
     /// Shown on a page: the client cannot be trusted with a redirect.
     Page { title: String, message: String },
+    /// Shown on a page: the login request is no longer waiting (answered,
+    /// expired or unknown); nothing is wrong with the client.
+    Gone { title: String, message: String },
     /// Sent back to the client's redirect_uri.
     Redirect {
         redirect_uri: String,
@@ -51,6 +54,13 @@ impl AuthorizeError {
     /// An error shown on a page.
     pub fn page_of(title: &str, message: impl Into<String>) -> Self {
         Self::page(title, message)
+    }
+
+    fn gone(title: &str, message: &str) -> Self {
+        Self::Gone {
+            title: title.into(),
+            message: message.into(),
+        }
     }
 
     fn page(title: &str, message: impl Into<String>) -> Self {
@@ -117,7 +127,11 @@ pub fn error_response(issuer: &str, error: AuthorizeError) -> HttpResponse {
     match error {
         AuthorizeError::Page { title, message } => login_page::html(
             actix_web::http::StatusCode::BAD_REQUEST,
-            login_page::error_page(&title, &message),
+            login_page::error_page(&title, &message, login_page::CHECK_CLIENT),
+        ),
+        AuthorizeError::Gone { title, message } => login_page::html(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            login_page::error_page(&title, &message, ""),
         ),
         AuthorizeError::Redirect {
             redirect_uri,

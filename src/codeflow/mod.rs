@@ -11,7 +11,8 @@
 //! on before those in use), so that a flood of authorization requests
 //! evicts its own and locks no one out (docs/fidelity.md, "pending logins").
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -22,6 +23,10 @@ use dashmap::DashMap;
 use crate::clock::later;
 use crate::identifiers::ClientId;
 use crate::keys::random_id;
+
+mod mode;
+
+pub use mode::{ModeError, ResponseMode};
 
 /// How long the login page may stay open.
 const PENDING_TTL: Duration = Duration::from_secs(600);
@@ -64,46 +69,6 @@ pub fn valid_verifier_syntax(s: &str) -> bool {
     (43..=128).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-}
-
-/// How the answer goes back to the client (OAuth 2.0 Multiple Response
-/// Type Encoding Practices; Form Post Response Mode): PSC advertises these
-/// three for the code flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ResponseMode {
-    /// A 302 with the parameters in the query (the default for `code`).
-    #[default]
-    Query,
-    /// A 302 with the parameters in the fragment.
-    Fragment,
-    /// A page whose form POSTs the parameters to the redirect URI.
-    FormPost,
-}
-
-impl ResponseMode {
-    /// The mode of a `response_mode` value, or why it is refused.
-    pub fn parse(value: Option<&str>) -> Result<Self, ModeError> {
-        match value {
-            None | Some("query") => Ok(Self::Query),
-            Some("fragment") => Ok(Self::Fragment),
-            Some("form_post") => Ok(Self::FormPost),
-            Some(jwt @ ("jwt" | "query.jwt" | "fragment.jwt" | "form_post.jwt")) => {
-                Err(ModeError::Jarm(jwt.to_owned()))
-            }
-            Some(other) => Err(ModeError::Unknown(other.to_owned())),
-        }
-    }
-}
-
-/// A `response_mode` refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ModeError {
-    #[error(
-        "response_mode {0:?} (JARM) is not supported by psc-mock; use query, fragment or form_post"
-    )]
-    Jarm(String),
-    #[error("Invalid parameter: response_mode {0:?}; use query, fragment or form_post")]
-    Unknown(String),
 }
 
 /// An authorization request, validated, waiting for the professional.
@@ -179,6 +144,24 @@ pub struct CodeFlow {
     codes: DashMap<String, Code>,
     cap: usize,
     arrivals: AtomicU64,
+    /// The ids of the last [`ANSWERED_KEPT`] requests answered on the page,
+    /// so that a page used again says so.
+    answered: Mutex<VecDeque<String>>,
+}
+
+/// How many answered requests are remembered.
+const ANSWERED_KEPT: usize = 1024;
+
+/// Why the login page has no request under an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The professional already answered it (a request serves once).
+    Answered,
+    /// Past its ten minutes.
+    Expired,
+    /// Never issued, or forgotten since (purged after expiry, evicted, or
+    /// the server restarted).
+    Unknown,
 }
 
 impl CodeFlow {
@@ -190,6 +173,7 @@ impl CodeFlow {
             codes: DashMap::new(),
             cap: cap.max(1),
             arrivals: AtomicU64::new(0),
+            answered: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -209,21 +193,41 @@ impl CodeFlow {
 
     /// The waiting request, if still there; its page is now in use, which
     /// keeps it from eviction while untouched ones remain.
-    pub fn pending(&self, tx: &str, now: SystemTime) -> Option<Pending> {
-        let mut waiting = self.pending.get_mut(tx)?;
+    pub fn pending(&self, tx: &str, now: SystemTime) -> Result<Pending, Missing> {
+        let Some(mut waiting) = self.pending.get_mut(tx) else {
+            return Err(self.missing(tx));
+        };
         if now >= waiting.request.expires_at {
-            return None;
+            return Err(Missing::Expired);
         }
         waiting.touched = true;
-        Some(waiting.request.clone())
+        Ok(waiting.request.clone())
     }
 
     /// The professional answered: the request leaves the page.
-    pub fn finish(&self, tx: &str, now: SystemTime) -> Option<Pending> {
-        self.pending
-            .remove(tx)
-            .map(|(_, w)| w.request)
-            .filter(|p| now < p.expires_at)
+    pub fn finish(&self, tx: &str, now: SystemTime) -> Result<Pending, Missing> {
+        let Some((_, waiting)) = self.pending.remove(tx) else {
+            return Err(self.missing(tx));
+        };
+        if now >= waiting.request.expires_at {
+            return Err(Missing::Expired);
+        }
+        let mut answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        if answered.len() == ANSWERED_KEPT {
+            answered.pop_front();
+        }
+        answered.push_back(tx.to_owned());
+        Ok(waiting.request)
+    }
+
+    /// Why `tx` is not waiting: answered (remembered), or unknown.
+    fn missing(&self, tx: &str) -> Missing {
+        let answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        if answered.iter().any(|t| t == tx) {
+            Missing::Answered
+        } else {
+            Missing::Unknown
+        }
     }
 
     /// Issues a code for a login.
@@ -522,8 +526,8 @@ mod tests {
             CodeError::Expired
         );
         let tx = flow.wait(request(None), t(0)).unwrap();
-        assert!(flow.pending(&tx, t(599)).is_some());
-        assert!(flow.pending(&tx, t(600)).is_none());
+        assert!(flow.pending(&tx, t(599)).is_ok());
+        assert!(flow.pending(&tx, t(600)).is_err());
     }
 
     #[test]
@@ -537,17 +541,17 @@ mod tests {
         let second = flow.wait(request(None), t(0)).unwrap();
         let theirs = flow.wait(other, t(0)).unwrap();
         // The first page is in use: the second, untouched, goes instead.
-        assert!(flow.pending(&first, t(1)).is_some());
+        assert!(flow.pending(&first, t(1)).is_ok());
         let third = flow.wait(request(None), t(1)).unwrap();
-        assert!(flow.pending(&second, t(1)).is_none(), "evicted");
+        assert!(flow.pending(&second, t(1)).is_err(), "evicted");
         // Another flood from "app" evicts its own untouched requests, never
         // the other client's login nor the page in use.
         for _ in 0..10 {
             flow.wait(request(None), t(2)).unwrap();
         }
-        assert!(flow.pending(&theirs, t(2)).is_some());
-        assert!(flow.pending(&first, t(2)).is_some());
-        assert!(flow.pending(&third, t(2)).is_none());
+        assert!(flow.pending(&theirs, t(2)).is_ok());
+        assert!(flow.pending(&first, t(2)).is_ok());
+        assert!(flow.pending(&third, t(2)).is_err());
     }
 
     #[test]
@@ -571,7 +575,7 @@ mod tests {
         let newer = flow
             .issue(&request(None), "s3".into(), "r".into(), t(3))
             .unwrap();
-        assert!(flow.pending(&tx, t(3)).is_none());
+        assert!(flow.pending(&tx, t(3)).is_err());
         // Two unused codes: the oldest goes.
         flow.issue(&request(None), "s4".into(), "r".into(), t(4))
             .unwrap();
