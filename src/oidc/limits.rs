@@ -97,12 +97,24 @@ pub async fn limits(
     if let Err(refusal) = limits.check_head(req.request()) {
         return Ok(req.into_response(HttpResponse::from_error(refusal)));
     }
+    // A request without a body has nothing to wait for.
+    let headers = req.headers();
+    let has_body = headers.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        || headers
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
+    if !has_body {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
     let late = Rc::new(Cell::new(false));
     let payload = Deadline {
         inner: req.take_payload(),
         sleep: Box::pin(tokio::time::sleep(limits.body_timeout)),
         late: late.clone(),
-        message: limits.body_late().description().to_owned(),
+        limits,
     };
     req.set_payload(Payload::from(
         Box::pin(payload) as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>
@@ -132,7 +144,7 @@ struct Deadline {
     inner: Payload,
     sleep: Pin<Box<tokio::time::Sleep>>,
     late: Rc<Cell<bool>>,
-    message: String,
+    limits: Limits,
 }
 
 impl Stream for Deadline {
@@ -149,7 +161,8 @@ impl Stream for Deadline {
             return Poll::Pending;
         }
         self.late.set(true);
-        let late = std::io::Error::new(std::io::ErrorKind::TimedOut, self.message.clone());
+        let message = self.limits.body_late().description().to_owned();
+        let late = std::io::Error::new(std::io::ErrorKind::TimedOut, message);
         Poll::Ready(Some(Err(PayloadError::Io(late))))
     }
 }
