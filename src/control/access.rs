@@ -9,7 +9,6 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web;
 
@@ -60,13 +59,11 @@ pub async fn guard(
 /// The token sent in `Authorization: Bearer`, as `?access_token=`, or as
 /// `?token=` to the page.
 fn presented(req: &ServiceRequest) -> Option<String> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
+    // The protocol endpoints' parser; a malformed header counts as none.
+    let bearer = crate::oidc::bearer(req.request(), "control token")
+        .ok()
+        .flatten()
+        .map(str::to_owned);
     let query = |name: &str| {
         form_urlencoded::parse(req.query_string().as_bytes())
             .find(|(k, _)| k == name)
