@@ -131,7 +131,10 @@ pub fn server_config(pki: Pki) -> Result<ServerConfig, PkiError> {
             what: "server certificate and key".into(),
             message: e.to_string(),
         })?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only: actix-http is built without HTTP/2, and a connection
+    // that negotiated `h2` would reach its "HTTP/2 support is disabled"
+    // panic. A client that offers only `h2` is refused in the handshake.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 

@@ -69,6 +69,42 @@ async fn garbage_and_abandoned_handshakes_do_not_disturb_the_server() {
     still_serves(&app).await;
 }
 
+/// A client that offers HTTP/2 only (ALPN `h2`): the listener speaks
+/// HTTP/1.1 only, so the handshake is refused with `no_application_protocol`
+/// (RFC 7301 §3.2). The listener used to accept `h2` and hand the
+/// connection to actix-http built without HTTP/2, whose worker panicked.
+#[tokio::test]
+async fn a_client_offering_http2_only_is_refused_in_the_handshake() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let app = spawn_app().await;
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(crate::helpers::read_key_file("ca.pem").as_bytes()) {
+        roots.add(ca.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    for _ in 0..3 {
+        let tcp = TcpStream::connect(addr(&app)).await.unwrap();
+        let refused = connector
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .expect_err("no HTTP/2 here");
+        assert!(
+            refused.to_string().contains("NoApplicationProtocol"),
+            "{refused}"
+        );
+    }
+    still_serves(&app).await;
+}
+
 /// Raises this process's soft limit of open files towards `wanted`
 /// (both ends of every test socket live in this process), up to the hard
 /// limit, and returns the limit in force.
