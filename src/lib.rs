@@ -26,6 +26,7 @@ pub mod channel;
 pub mod ciba;
 pub mod ciba_client;
 pub mod cli;
+pub mod client_http;
 pub mod clients;
 pub mod clock;
 pub mod codeflow;
