@@ -30,6 +30,7 @@ pub mod client_http;
 pub mod clients;
 pub mod clock;
 pub mod codeflow;
+pub mod compare;
 pub mod config;
 pub mod control;
 pub mod endpoint;
