@@ -45,9 +45,14 @@ fn row<'a>(report: &'a Report, path: &str) -> Option<(&'a str, &'a str)> {
 
 /// The table `psc-mock compare` prints, and its exit status.
 async fn cli(a: &str, b: &str) -> (Option<i32>, String) {
+    cli_with(a, b, &[]).await
+}
+
+async fn cli_with(a: &str, b: &str, extra: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(BIN)
         .args(["compare", a, b, "--approve-with-control-api"])
         .args(["--client-secret", SECRET, "--login-hint", PRO])
+        .args(extra)
         .kill_on_drop(true)
         .output()
         .await
@@ -191,4 +196,26 @@ async fn an_issuer_that_cannot_be_reached_is_a_step_that_could_not_run() {
             || table.contains("no difference in the steps that ran"),
         "{table}"
     );
+}
+
+#[tokio::test]
+async fn a_side_given_another_secret_cannot_log_in_and_its_steps_are_named() {
+    let a = spawn_app_with(|_| {}).await;
+    let b = spawn_app_with(|_| {}).await;
+    let (status, table) = cli_with(
+        &a.issuer,
+        &b.issuer,
+        &["--b-client-secret", "not-the-secret"],
+    )
+    .await;
+    assert_eq!(status, Some(2), "{table}");
+    assert!(
+        table.contains("could not run on B: bc_authorize: bc-authorize: HTTP 401"),
+        "{table}"
+    );
+    assert!(
+        table.contains("could not run on B: token: not run: bc_authorize could not run"),
+        "{table}"
+    );
+    assert!(!table.contains("not-the-secret"), "{table}");
 }
