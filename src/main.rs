@@ -24,6 +24,7 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Client(ClientCommand::Ciba(args))) => {
             psc_mock::ciba_client::run(args).await.map_err(Into::into)
         }
+        Some(Command::Compare(args)) => return psc_mock::cli::compare::run(args).await,
         Some(Command::Keys(KeysCommand::Generate { out, force })) => generate_keys(out, *force),
         Some(Command::Annuaire(AnnuaireCommand::Check { file })) => check_annuaire(file),
         Some(Command::Annuaire(AnnuaireCommand::Generate { count, seed, out })) => {

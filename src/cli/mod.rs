@@ -1,5 +1,6 @@
-//! The command line: `psc-mock [serve]` and `psc-mock keys generate`, and the
-//! start-up banner that tells a user what to connect with.
+//! The command line: `psc-mock [serve]`, `keys generate`, `compare` (in
+//! `compare.rs`) and the others, and the start-up banner that tells a user
+//! what to connect with.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 
 mod banner;
+pub mod compare;
 
 use crate::ciba::Action;
 use crate::config::Settings;
@@ -38,6 +40,11 @@ pub enum Command {
     /// platform), to check certificates and client settings.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Run the same sequence against two PSC-like issuers (e.g. ANS's test
+    /// platform and psc-mock) and print their observable differences,
+    /// without values or secrets. Exit 0: none; 1: differences; 2: a step
+    /// could not run.
+    Compare(Box<compare::CompareArgs>),
     /// Manage the test-only PKI.
     #[command(subcommand)]
     Keys(KeysCommand),

@@ -16,6 +16,7 @@ mod browser; // a real headless Chromium drives the login page
 mod channel; // Keycloak's HTTP authentication channel, with a device simulator
 mod ciba; // the CIBA poll flow and its outcomes
 mod codeflow; // the authorization code flow with PKCE
+mod compare; // psc-mock compare between two servers set up differently, and alike
 mod conformance; // one test per requirement of CIBA Core, OIDC Core, RFC 8705, 7662, 7009
 mod container; // the Dockerfile's and compose file's commands, run without a container engine
 mod control; // the /mock control API
