@@ -4,12 +4,13 @@
 //! secrets (docs/integrations.md, "Comparing with the BAS").
 //!
 //! `observe` collects what one issuer shows into an [`Observation`] (paths
-//! and shapes); `diff` compares two of them, purely; [`Report::render`]
+//! and shapes), `probes` its answers to deliberate errors; `diff` compares two of them, purely; [`Report::render`]
 //! prints the table.
 
 mod diff;
 mod observation;
 mod observe;
+mod probes;
 
 pub use diff::{Failure, Report, Row, diff};
 pub use observation::{Mode, Observation, Observed, word};

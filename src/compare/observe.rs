@@ -7,6 +7,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 
 use super::observation::{Mode, Observation, Observed, space_separated};
+use super::probes::{ERROR_STEPS, errors};
 use crate::client_http::{self, ClientError, ClientSettings, Endpoints, Poll, Wait};
 
 /// One side of the comparison.
@@ -25,25 +26,10 @@ pub struct Side {
 
 /// Every step, in order; a step noted as failed hides its paths.
 const LOGIN_STEPS: [&str; 5] = ["bc_authorize", "token", "userinfo", "introspect", "refresh"];
-const ERROR_STEPS: [&str; 5] = [
-    "errors.unknown_auth_req_id",
-    "errors.wrong_client_secret",
-    "errors.unknown_scope",
-    "errors.invalid_access_token",
-    "errors.missing_login_hint",
-];
 
 /// What a step that could not run says of the ones that needed it.
 fn not_run(after: &str) -> String {
     format!("not run: {after} could not run")
-}
-
-/// The answer of a request that may be refused: its status, JSON body and
-/// `WWW-Authenticate` header.
-struct Refusal {
-    status: u16,
-    body: Value,
-    www_authenticate: Option<String>,
 }
 
 /// Observes one issuer; `progress` is told what the user should know while
@@ -352,103 +338,4 @@ async fn approve(http: &Client, issuer: &str, auth_req_id: &str) -> Result<(), C
             "approve",
         )),
     }
-}
-
-/// The deliberate errors, each noted by status and `error` code.
-async fn errors(side: &Side, http: &Client, endpoints: &Endpoints, seen: &mut Observation) {
-    let settings = &side.client;
-    let (id, secret) = (settings.client_id.as_str(), settings.client_secret.as_str());
-    let login_hint = settings.login_hint.as_str();
-    let probes: [(&str, reqwest::RequestBuilder); 5] = [
-        (
-            ERROR_STEPS[0],
-            http.post(&endpoints.token)
-                .basic_auth(id, Some(secret))
-                .form(&[
-                    ("grant_type", "urn:openid:params:grant-type:ciba"),
-                    ("auth_req_id", "psc-mock-compare-unknown-auth-req-id"),
-                ]),
-        ),
-        (
-            ERROR_STEPS[1],
-            http.post(&endpoints.backchannel)
-                .basic_auth(id, Some("psc-mock-compare-wrong-secret"))
-                .form(&[
-                    ("login_hint", login_hint),
-                    ("scope", settings.scope.as_str()),
-                ]),
-        ),
-        (
-            ERROR_STEPS[2],
-            http.post(&endpoints.backchannel)
-                .basic_auth(id, Some(secret))
-                .form(&[
-                    ("login_hint", login_hint),
-                    ("scope", "openid psc-mock-compare-unknown-scope"),
-                ]),
-        ),
-        (
-            ERROR_STEPS[3],
-            http.get(&endpoints.userinfo)
-                .bearer_auth("psc-mock-compare-invalid-access-token"),
-        ),
-        (
-            ERROR_STEPS[4],
-            http.post(&endpoints.backchannel)
-                .basic_auth(id, Some(secret))
-                .form(&[("scope", settings.scope.as_str())]),
-        ),
-    ];
-    for (step, request) in probes {
-        match refusal(request).await {
-            Ok(refusal) => {
-                seen.value(format!("{step}.status"), &json!(refusal.status));
-                match refusal.body.get("error") {
-                    Some(error) => seen.value(format!("{step}.error"), error),
-                    None => seen.note(format!("{step}.error"), Observed::Presence(false)),
-                }
-                if let Some(challenge) = refusal.www_authenticate {
-                    let scheme = challenge.split_whitespace().next().unwrap_or_default();
-                    seen.value(format!("{step}.www_authenticate.scheme"), &json!(scheme));
-                    match bearer_error(&challenge) {
-                        Some(error) => {
-                            seen.value(format!("{step}.www_authenticate.error"), &json!(error));
-                        }
-                        None => seen.note(
-                            format!("{step}.www_authenticate.error"),
-                            Observed::Presence(false),
-                        ),
-                    }
-                }
-            }
-            Err(e) => seen.fail(step, e.to_string()),
-        }
-    }
-}
-
-/// Sends a request expected to be refused and reads the refusal.
-async fn refusal(request: reqwest::RequestBuilder) -> Result<Refusal, ClientError> {
-    let answer = request
-        .send()
-        .await
-        .map_err(|e| client_http::transport("error probe", &e))?;
-    let status = answer.status().as_u16();
-    let www_authenticate = answer
-        .headers()
-        .get(reqwest::header::WWW_AUTHENTICATE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = answer.json().await.unwrap_or(Value::Null);
-    Ok(Refusal {
-        status,
-        body,
-        www_authenticate,
-    })
-}
-
-/// The `error` parameter of a `WWW-Authenticate` challenge.
-fn bearer_error(header: &str) -> Option<&str> {
-    let start = header.find("error=\"")? + "error=\"".len();
-    let rest = &header[start..];
-    rest.get(..rest.find('"')?)
 }

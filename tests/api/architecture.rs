@@ -202,3 +202,21 @@ fn errors_are_types_not_strings() {
         "give these errors a type: {stringly:#?}"
     );
 }
+
+/// Files small enough to read in one go: at most 400 lines of code before
+/// their tests.
+#[test]
+fn files_are_small_enough_to_read_in_one_go() {
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let lines = code.lines().count();
+            (lines > 400).then(|| format!("{}: {lines} lines", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these: {long:#?}");
+}
