@@ -184,6 +184,18 @@ struct Container {
 }
 
 impl Container {
+    /// A new stand-in on a free port, the image's application laid out in
+    /// its root; the folder lasts as long as the returned guard.
+    fn with_app(image: &[&Instruction]) -> (tempfile::TempDir, Self) {
+        let root = tempfile::tempdir().unwrap();
+        let container = Container {
+            root: root.path().to_owned(),
+            port: free_port(),
+        };
+        lay_out_app(&container, image);
+        (root, container)
+    }
+
     /// A string as the container would see it, with host paths and the port.
     fn map(&self, value: &str) -> String {
         let mut value = value.replace(&format!(":{PORT}"), &format!(":{}", self.port));
@@ -366,12 +378,7 @@ async fn the_compose_file_runs_a_ciba_login_through_the_images_commands() {
         [format!("{PORT}:{PORT}")]
     );
 
-    let root = tempfile::tempdir().unwrap();
-    let mut container = Container {
-        root: root.path().to_owned(),
-        port: free_port(),
-    };
-    lay_out_app(&container, &runtime);
+    let (_root, mut container) = Container::with_app(&runtime);
 
     // The compose file's volumes, under /config; the mounted configuration's
     // container paths are made host paths as well.
@@ -507,12 +514,7 @@ async fn the_image_takes_its_public_url_and_auto_approval_from_the_environment()
     let instructions = dockerfile();
     let runtime_stage = instructions.last().expect("instructions").stage.clone();
     let runtime = image(&instructions, &runtime_stage);
-    let root = tempfile::tempdir().unwrap();
-    let mut container = Container {
-        root: root.path().to_owned(),
-        port: free_port(),
-    };
-    lay_out_app(&container, &runtime);
+    let (_root, mut container) = Container::with_app(&runtime);
     let mut env = env_of(&runtime);
     env.insert(
         "PSC_MOCK_SERVER__PUBLIC_URL".into(),
@@ -788,12 +790,7 @@ async fn run_template(template: Template) {
     let instructions = dockerfile();
     let runtime_stage = instructions.last().expect("instructions").stage.clone();
     let runtime = image(&instructions, &runtime_stage);
-    let root = tempfile::tempdir().unwrap();
-    let mut container = Container {
-        root: root.path().to_owned(),
-        port: free_port(),
-    };
-    lay_out_app(&container, &runtime);
+    let (_root, mut container) = Container::with_app(&runtime);
     let mut env = env_of(&runtime);
     env.extend(template.service_env.clone());
     let mut command = exec_form(
@@ -939,12 +936,7 @@ async fn the_templates_derived_image_reads_its_config_folder() {
     let mut layers = image(&instructions, &runtime_stage);
     layers.extend(derived.iter().filter(|i| i.keyword != "FROM"));
 
-    let root = tempfile::tempdir().unwrap();
-    let mut container = Container {
-        root: root.path().to_owned(),
-        port: free_port(),
-    };
-    lay_out_app(&container, &image(&instructions, &runtime_stage));
+    let (_root, mut container) = Container::with_app(&image(&instructions, &runtime_stage));
     // The user's folder, the build context: here the compose file's files.
     let copy_args: Vec<&str> = derived
         .iter()
