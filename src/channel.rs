@@ -205,7 +205,7 @@ impl AuthChannel {
 }
 
 /// An error and its causes, for a description that says why.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -174,12 +174,7 @@ pub fn text(body: &Value, name: &str, step: &'static str) -> Result<String, Clie
 
 /// A transport error, with a hint at the usual cause.
 pub fn transport(step: &'static str, error: &reqwest::Error) -> ClientError {
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        detail = format!("{detail}: {e}");
-        source = e.source();
-    }
+    let detail = crate::channel::error_chain(error);
     let lower = detail.to_lowercase();
     let hint = if lower.contains("unknownissuer") || lower.contains("invalid peer certificate") {
         " (the server's certificate is not trusted: pass its CA with --ca)"
