@@ -9,7 +9,7 @@ use psc_mock::Application;
 use psc_mock::clock::Clock;
 use psc_mock::config::Settings;
 
-use crate::helpers::{PORT_ATTEMPTS, pick_port};
+use crate::helpers::{PORT_ATTEMPTS, pick_port, served_by};
 
 const README: &str = include_str!("../../README.md");
 const DOCS: [(&str, &str); 4] = [
@@ -167,13 +167,7 @@ async fn listening(mut python: tokio::process::Child, port: u16) -> Option<tokio
         if python.try_wait().ok().flatten().is_some() {
             return None;
         }
-        let answer = http.get(format!("http://127.0.0.1:{port}/")).send().await;
-        let server = answer
-            .as_ref()
-            .ok()
-            .and_then(|a| a.headers().get("server"))
-            .and_then(|v| v.to_str().ok());
-        if server.is_some_and(|s| s.starts_with("BaseHTTP")) {
+        if served_by(&http, &format!("http://127.0.0.1:{port}/"), "BaseHTTP").await {
             return Some(python);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -99,6 +99,18 @@ pub fn pick_port() -> u16 {
         .port()
 }
 
+/// Whether a GET of `url` is answered by the program whose `Server` header
+/// starts with `server` (and not by another that took its port).
+pub async fn served_by(http: &Client, url: &str, server: &str) -> bool {
+    let answer = http.get(url).send().await;
+    answer
+        .as_ref()
+        .ok()
+        .and_then(|a| a.headers().get("server"))
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|s| s.starts_with(server))
+}
+
 /// A port where connections are refused, held (bound, not listening) so
 /// that no other process can listen on it while the socket lives.
 pub fn refused_port() -> (socket2::Socket, u16) {
@@ -270,7 +282,13 @@ impl TestApp {
 
     /// A POST to `path` under the issuer by `who`.
     pub fn post(&self, who: Who, path: &str) -> Call {
-        Call(client(who).post(self.url(path)))
+        self.post_through(&client(who), path)
+    }
+
+    /// A POST to `path` under the issuer through `client` (a certificate of
+    /// the test's own).
+    pub fn post_through(&self, client: &Client, path: &str) -> Call {
+        Call(client.post(self.url(path)))
     }
 
     /// A GET of `path` under the issuer by `who`.

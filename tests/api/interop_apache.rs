@@ -36,7 +36,9 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use crate::helpers::{PORT_ATTEMPTS, PRO, TestApp, Who, pick_port, read_key_file, spawn_app_with};
+use crate::helpers::{
+    PORT_ATTEMPTS, PRO, TestApp, Who, pick_port, read_key_file, served_by, spawn_app_with,
+};
 
 const APACHE2: &str = "/usr/sbin/apache2";
 const MODULES: &str = "/usr/lib/apache2/modules";
@@ -408,13 +410,7 @@ impl Apache {
                 }
                 panic!("apache2 stopped at start ({status})");
             }
-            let answer = http.get(format!("{}/", self.base)).send().await;
-            let server = answer
-                .as_ref()
-                .ok()
-                .and_then(|a| a.headers().get("server"))
-                .and_then(|v| v.to_str().ok());
-            if server.is_some_and(|s| s.starts_with("Apache")) {
+            if served_by(http, &format!("{}/", self.base), "Apache").await {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

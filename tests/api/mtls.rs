@@ -396,35 +396,31 @@ async fn a_certificate_with_two_common_names_is_refused_naming_both() {
             .unwrap()
     };
     let expected = "the client certificate's subject has two CN attributes, \"psc-mock-client\" and \"psc-mock-client-2\": it must have one, the client_id";
-    let basic = with(&two, &two_key)
-        .post(app.url(BC))
-        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
-        .form(&[("login_hint", PRO), ("scope", "openid scope_all")])
-        .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(basic).await;
-    assert_eq!(answer.assert_error(401, "invalid_client"), expected);
-    let tls_client_auth = with(&two, &two_key)
-        .post(app.url(BC))
-        .form(&[
-            ("client_id", "psc-mock-client"),
-            ("login_hint", PRO),
-            ("scope", "openid scope_all"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(tls_client_auth).await;
-    assert_eq!(answer.assert_error(401, "invalid_client"), expected);
+    let (two, one) = (with(&two, &two_key), with(&one, &one_key));
+    let request = [("login_hint", PRO), ("scope", "openid scope_all")];
+    let basic = app.post_through(&two, BC).by_client().form(&request);
+    assert_eq!(
+        basic.send().await.assert_error(401, "invalid_client"),
+        expected
+    );
+    let tls_client_auth = app.post_through(&two, BC).form(&[
+        ("client_id", "psc-mock-client"),
+        ("login_hint", PRO),
+        ("scope", "openid scope_all"),
+    ]);
+    assert_eq!(
+        tls_client_auth
+            .send()
+            .await
+            .assert_error(401, "invalid_client"),
+        expected
+    );
 
-    let single = with(&one, &one_key)
-        .post(app.url(BC))
-        .basic_auth("psc-mock-client", Some("psc-mock-secret"))
-        .form(&[("login_hint", PRO), ("scope", "openid scope_all")])
+    let single = app
+        .post_through(&one, BC)
+        .by_client()
+        .form(&request)
         .send()
-        .await
-        .unwrap();
-    let answer = Answer::from(single).await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
+        .await;
+    assert_eq!(single.status, 200, "{}", single.body);
 }
