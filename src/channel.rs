@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::unix_seconds;
 use crate::error::OAuthError;
 use crate::keys::random_id;
+use crate::outbound::{Outbound, OutboundError, Trust, error_chain};
 use crate::tokens::{TokenIssuer, TokenType};
 
 /// How long the device may take to acknowledge a request.
@@ -72,7 +73,7 @@ pub struct Draft<'a> {
 #[derive(Debug)]
 pub struct AuthChannel {
     uri: String,
-    http: reqwest::Client,
+    http: Outbound,
     /// A token's `jti` → the auth_req_id it speaks for. Links of requests
     /// that left the CIBA store are dropped by [`AuthChannel::prune`].
     links: DashMap<String, String>,
@@ -83,12 +84,8 @@ pub struct AuthChannel {
 
 /// Why the authentication channel's client could not be set up.
 #[derive(Debug, thiserror::Error)]
-pub enum ChannelError {
-    #[error("authentication channel CA: {0}")]
-    Ca(reqwest::Error),
-    #[error("authentication channel client: {0}")]
-    Client(reqwest::Error),
-}
+#[error("authentication channel client: {0}")]
+pub struct ChannelError(#[from] OutboundError);
 
 impl AuthChannel {
     /// A channel to `uri`, trusting the system's CAs and `extra_roots`
@@ -98,16 +95,7 @@ impl AuthChannel {
         extra_roots: &[CertificateDer<'static>],
         store_cap: usize,
     ) -> Result<Self, ChannelError> {
-        let roots = extra_roots
-            .iter()
-            .map(|der| reqwest::Certificate::from_der(der))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(ChannelError::Ca)?;
-        let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .tls_certs_merge(roots)
-            .build()
-            .map_err(ChannelError::Client)?;
+        let http = Outbound::new(Trust::SystemAnd(extra_roots), None, TIMEOUT)?;
         Ok(Self {
             uri: uri.to_owned(),
             http,
@@ -159,10 +147,10 @@ impl AuthChannel {
     pub async fn notify(&self, token: &str, body: &ChannelRequest<'_>) -> Result<(), OAuthError> {
         let sent = self
             .http
+            .client()
             .post(&self.uri)
             .bearer_auth(token)
-            .json(body)
-            .send()
+            .send_json(body)
             .await
             .map_err(|e| {
                 OAuthError::ChannelFailed(format!(
@@ -172,7 +160,7 @@ impl AuthChannel {
                 ))
             })?;
         let status = sent.status();
-        if status != reqwest::StatusCode::CREATED {
+        if status != awc::http::StatusCode::CREATED {
             return Err(OAuthError::ChannelFailed(format!(
                 "Unexpected response from authentication device: HTTP {status} from {} (the channel must answer 201 Created, as Keycloak requires)",
                 self.uri
@@ -202,16 +190,4 @@ impl AuthChannel {
     pub fn clear(&self) {
         self.links.clear();
     }
-}
-
-/// An error and its causes, for a description that says why.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -41,6 +41,10 @@ pub struct CibaCheck {
 
 /// Runs the check, printing each step to stdout.
 pub async fn run(args: &CibaCheck) -> Result<(), ClientError> {
+    client_http::local(check(args)).await
+}
+
+async fn check(args: &CibaCheck) -> Result<(), ClientError> {
     let http = client_http::client(&args.client)?;
     let issuer = args.issuer.trim_end_matches('/');
 
@@ -79,9 +83,8 @@ pub async fn run(args: &CibaCheck) -> Result<(), ClientError> {
     let ack = json(
         "bc-authorize",
         http.post(&endpoints.backchannel)
-            .basic_auth(&args.client.client_id, Some(&args.client.client_secret))
-            .form(&form)
-            .send()
+            .basic_auth(&args.client.client_id, &args.client.client_secret)
+            .send_form(&form)
             .await,
     )
     .await?;

@@ -3,15 +3,36 @@
 //! their certificate, discovery's endpoints (the mTLS aliases of RFC 8705
 //! §5 when advertised), JSON answers and transport errors with a hint, and
 //! the polls of the token endpoint (CIBA Core §11: `slow_down` adds 5 s).
+//!
+//! Requests go out on awc (`outbound`), whose client lives on the thread
+//! that made it: the commands run on a tokio `LocalSet` ([`local`]).
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::{Certificate, Client, Identity, Response};
+use awc::error::SendRequestError;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
 
 use crate::clock::Stopwatch;
+use crate::outbound::{Outbound, Trust, error_chain};
 use crate::pki::EMBEDDED;
+
+/// The HTTPS client of the commands.
+pub type Client = awc::Client;
+
+/// What sending a request gives: an answer, or why there is none.
+pub type Sent = Result<awc::ClientResponse, SendRequestError>;
+
+/// Largest answer body read.
+pub const MAX_ANSWER: usize = 1 << 20;
+
+/// Runs a command's requests on a `LocalSet`, where awc's tasks run.
+pub async fn local<T>(work: impl Future<Output = T>) -> T {
+    tokio::task::LocalSet::new().run_until(work).await
+}
 
 /// The client's settings; every field has a default aimed at a local
 /// psc-mock with its embedded test PKI.
@@ -83,27 +104,37 @@ pub fn client(settings: &ClientSettings) -> Result<Client, ClientError> {
     let read = |path: &PathBuf| {
         std::fs::read_to_string(path).map_err(|e| ClientError::File(path.clone(), e))
     };
-    let identity = match (&settings.cert, &settings.key) {
-        (Some(cert), Some(key)) => format!("{}\n{}", read(cert)?, read(key)?),
-        _ => format!("{}\n{}", EMBEDDED.client_cert, EMBEDDED.client_key),
+    let (cert, key) = match (&settings.cert, &settings.key) {
+        (Some(cert), Some(key)) => (read(cert)?, read(key)?),
+        _ => (
+            EMBEDDED.client_cert.to_owned(),
+            EMBEDDED.client_key.to_owned(),
+        ),
     };
-    let identity = Identity::from_pem(identity.as_bytes()).map_err(|e| {
+    let unusable = |e: &dyn std::fmt::Display| {
         ClientError::Setup(format!("the client certificate or key is unusable: {e}"))
-    })?;
-    let certs = |pem: &str| {
-        Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|e| ClientError::Setup(format!("the CA file is not PEM certificates: {e}")))
     };
-    let builder = Client::builder()
-        .identity(identity)
-        .timeout(Duration::from_secs(30));
-    let builder = match &settings.ca {
-        Some(path) => builder.tls_certs_only(certs(&read(path)?)?),
-        None => builder.tls_certs_merge(certs(EMBEDDED.ca_cert)?),
+    let chain = certificates(&cert).map_err(|e| unusable(&e))?;
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| unusable(&e))?;
+    let ca = settings.ca.as_ref().map(read).transpose()?;
+    let cas = certificates(ca.as_deref().unwrap_or(EMBEDDED.ca_cert))
+        .map_err(|e| ClientError::Setup(format!("the CA file is not PEM certificates: {e}")))?;
+    let trust = match ca {
+        Some(_) => Trust::Only(&cas),
+        None => Trust::SystemAnd(&cas),
     };
-    builder
-        .build()
-        .map_err(|e| ClientError::Setup(format!("HTTP client: {e}")))
+    let outbound = Outbound::new(trust, Some((chain, key)), Duration::from_secs(30))
+        .map_err(|e| ClientError::Setup(format!("HTTP client: {e}")))?;
+    Ok(outbound.client())
+}
+
+/// The certificates of a PEM text: at least one.
+fn certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, rustls::pki_types::pem::Error> {
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err(rustls::pki_types::pem::Error::NoItemsFound);
+    }
+    Ok(certs)
 }
 
 /// The endpoints to use: the mTLS aliases when advertised.
@@ -138,13 +169,10 @@ pub fn endpoints(discovery: &Value, issuer: &str) -> Result<Endpoints, ClientErr
 }
 
 /// The JSON body of a successful answer, or the OAuth error it carries.
-pub async fn json(
-    step: &'static str,
-    sent: Result<Response, reqwest::Error>,
-) -> Result<Value, ClientError> {
-    let answer = sent.map_err(|e| transport(step, &e))?;
+pub async fn json(step: &'static str, sent: Sent) -> Result<Value, ClientError> {
+    let mut answer = sent.map_err(|e| transport(step, &e))?;
     let status = answer.status().as_u16();
-    let body: Value = answer.json().await.map_err(|e| {
+    let body: Value = answer.json().limit(MAX_ANSWER).await.map_err(|e| {
         ClientError::Unexpected(
             format!("HTTP {status}, and the body is not JSON: {e}"),
             step,
@@ -173,14 +201,14 @@ pub fn text(body: &Value, name: &str, step: &'static str) -> Result<String, Clie
 }
 
 /// A transport error, with a hint at the usual cause.
-pub fn transport(step: &'static str, error: &reqwest::Error) -> ClientError {
-    let detail = crate::channel::error_chain(error);
+pub fn transport(step: &'static str, error: &SendRequestError) -> ClientError {
+    let detail = error_chain(error);
     let lower = detail.to_lowercase();
     let hint = if lower.contains("unknownissuer") || lower.contains("invalid peer certificate") {
         " (the server's certificate is not trusted: pass its CA with --ca)"
     } else if lower.contains("alert") || lower.contains("certificate") {
         " (the server refused the TLS handshake: is the client certificate issued by a CA it trusts?)"
-    } else if error.is_connect() {
+    } else if matches!(error, SendRequestError::Connect(_)) {
         " (is the server running, and is the issuer's host and port right?)"
     } else {
         ""
@@ -221,18 +249,17 @@ pub async fn poll_tokens(
             return Err(ClientError::Timeout(started.elapsed().as_secs()));
         }
         tokio::time::sleep(Duration::from_secs(interval)).await;
-        let answer = http
+        let mut answer = http
             .post(poll.token_endpoint)
-            .basic_auth(&settings.client_id, Some(&settings.client_secret))
-            .form(&[
+            .basic_auth(&settings.client_id, &settings.client_secret)
+            .send_form(&[
                 ("grant_type", "urn:openid:params:grant-type:ciba"),
                 ("auth_req_id", poll.auth_req_id),
             ])
-            .send()
             .await
             .map_err(|e| transport("token", &e))?;
         let status = answer.status().as_u16();
-        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        let body: Value = answer.json().limit(MAX_ANSWER).await.unwrap_or(Value::Null);
         let elapsed_s = started.elapsed().as_secs();
         match (status, body["error"].as_str()) {
             (200, _) => return Ok(body),

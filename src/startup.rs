@@ -15,11 +15,12 @@ use crate::config::{ConfigError, Settings};
 use crate::control::{ControlToken, Site};
 use crate::form::BodyLimit;
 use crate::keys::KeyError;
+use crate::listener::{self, Listening};
 use crate::oidc::limits::{Limits, limits};
 use crate::pki::{Pki, PkiError};
 use crate::scenarios::ScriptFile;
 use crate::state::AppState;
-use crate::tls::{CertSource, capture_peer_certificate, server_config};
+use crate::tls::{CertSource, server_config};
 use crate::{control, oidc};
 
 /// Why the server could not start.
@@ -88,12 +89,6 @@ fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
     Ok(socket.into())
 }
-
-/// How long a connection closed with its request's body unread (too
-/// large, too late) still reads and discards what comes before closing, so
-/// that the client reads the answer instead of a reset (actix-web's
-/// default, stated).
-const LINGER: Duration = Duration::from_secs(1);
 
 /// How often finished CIBA requests are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(5);
@@ -175,7 +170,7 @@ impl Application {
         let app_state = state.clone();
         let services = settings.clone();
         let server_settings = &settings.server;
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .wrap(from_fn(limits))
                 .configure(protocol_services(
@@ -184,37 +179,27 @@ impl Application {
                     &cert_source,
                     control_here,
                 ))
-        })
-        .on_connect(capture_peer_certificate)
+        };
         // The listener's limits (docs/configuration.md, "Limits and
         // timeouts"): time for the TLS handshake and the request's head, and
         // handshakes at once per worker. That number is large on purpose:
-        // with actix-web's default (256), a few hundred silent connections,
-        // each holding its slot until the handshake timeout, kept every
-        // other client waiting to be accepted; a handshake in progress costs
-        // little memory and no CPU until its client speaks. (actix-web keeps
-        // it in a process-wide setting that each worker reads as it starts:
-        // servers in one process share the last value set.)
-        .tls_handshake_timeout(Duration::from_millis(
-            server_settings.tls_handshake_timeout_ms,
-        ))
-        .max_connection_rate(server_settings.max_tls_handshakes)
-        .client_request_timeout(Duration::from_millis(server_settings.request_timeout_ms))
-        .client_disconnect_timeout(LINGER)
-        .shutdown_timeout(5);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        if !signals {
-            server = server.disable_signals();
-        }
-        let server = if settings.server.tls {
-            server.listen_rustls_0_23(listener, server_config(pki)?)
+        // with actix's default (256), a few hundred silent connections, each
+        // holding its slot until the handshake timeout, kept every other
+        // client waiting to be accepted; a handshake in progress costs
+        // little memory and no CPU until its client speaks.
+        let listening = Listening {
+            tls_handshake_timeout: Duration::from_millis(server_settings.tls_handshake_timeout_ms),
+            max_tls_handshakes: server_settings.max_tls_handshakes,
+            request_timeout: Duration::from_millis(server_settings.request_timeout_ms),
+            workers: server_settings.workers,
+            signals,
+        };
+        let tls = if settings.server.tls {
+            Some(server_config(pki)?)
         } else {
-            server.listen(listener)
-        }
-        .map_err(bind_err)?
-        .run();
+            None
+        };
+        let server = listener::serve(listener, tls, listening, app).map_err(bind_err)?;
 
         let control = match (control_listener, settings.control.bind) {
             (Some(listener), Some(addr)) => {

@@ -131,14 +131,14 @@ pub fn server_config(pki: Pki) -> Result<ServerConfig, PkiError> {
             what: "server certificate and key".into(),
             message: e.to_string(),
         })?;
-    // HTTP/1.1 only: actix-http is built without HTTP/2, and a connection
-    // that negotiated `h2` would reach its "HTTP/2 support is disabled"
-    // panic. A client that offers only `h2` is refused in the handshake.
+    // HTTP/1.1 only (docs/fidelity.md, "HTTP version"): the listener runs
+    // actix-http's HTTP/1 service alone (`listener`), so `h2` is not offered
+    // and a client that offers only `h2` is refused in the handshake.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
 
-/// `HttpServer::on_connect` hook: keeps the connection's client certificate.
+/// The listener's on-connect hook: keeps the connection's client certificate.
 pub fn capture_peer_certificate(connection: &dyn Any, data: &mut Extensions) {
     let Some(stream) = connection.downcast_ref::<TlsStream<TcpStream>>() else {
         return;

@@ -3,12 +3,13 @@
 //! the tokens, userinfo, introspection, refresh, then deliberate errors),
 //! each step noted into an [`Observation`] or marked as not run, with why.
 
-use reqwest::Client;
 use serde_json::{Value, json};
 
 use super::observation::{Mode, Observation, Observed, space_separated};
 use super::probes::{ERROR_STEPS, errors};
-use crate::client_http::{self, ClientError, ClientSettings, Endpoints, Poll, Wait};
+use crate::client_http::{
+    self, Client, ClientError, ClientSettings, Endpoints, MAX_ANSWER, Poll, Wait,
+};
 
 /// One side of the comparison.
 #[derive(Debug, Clone)]
@@ -35,6 +36,11 @@ fn not_run(after: &str) -> String {
 /// Observes one issuer; `progress` is told what the user should know while
 /// it runs (which request to approve on the phone).
 pub async fn observe(side: &Side, progress: &(dyn Fn(&str) + Sync)) -> Observation {
+    client_http::local(observe_here(side, progress)).await
+}
+
+/// [`observe`], on a thread where awc's tasks can run.
+async fn observe_here(side: &Side, progress: &(dyn Fn(&str) + Sync)) -> Observation {
     let mut seen = Observation::default();
     let everything = || {
         ["discovery.openid", "discovery.wallet", "jwks"]
@@ -152,13 +158,12 @@ async fn login(
     let ack = client_http::json(
         "bc-authorize",
         http.post(&endpoints.backchannel)
-            .basic_auth(&settings.client_id, Some(&settings.client_secret))
-            .form(&[
+            .basic_auth(&settings.client_id, &settings.client_secret)
+            .send_form(&[
                 ("login_hint", settings.login_hint.as_str()),
                 ("scope", settings.scope.as_str()),
                 ("binding_message", binding_message.as_str()),
             ])
-            .send()
             .await,
     )
     .await;
@@ -224,22 +229,21 @@ async fn login(
         .send()
         .await;
     match info {
-        Ok(answer) if answer.status().is_success() => {
+        Ok(mut answer) if answer.status().is_success() => {
             let jwt = answer
                 .headers()
-                .get(reqwest::header::CONTENT_TYPE)
+                .get(awc::http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/jwt"));
-            match answer.text().await {
-                Ok(body) if jwt => seen.token("userinfo.jwt", body.trim()),
-                Ok(body) => match serde_json::from_str::<Value>(&body) {
+            match answer.body().limit(MAX_ANSWER).await {
+                Ok(body) if jwt => {
+                    seen.token("userinfo.jwt", String::from_utf8_lossy(&body).trim())
+                }
+                Ok(body) => match serde_json::from_slice::<Value>(&body) {
                     Ok(document) => seen.shape("userinfo", &document, Mode::Shape, &[]),
                     Err(e) => seen.fail("userinfo", format!("the body is not JSON: {e}")),
                 },
-                Err(e) => seen.fail(
-                    "userinfo",
-                    client_http::transport("userinfo", &e).to_string(),
-                ),
+                Err(e) => seen.fail("userinfo", format!("userinfo: reading the answer: {e}")),
             }
         }
         Ok(answer) => seen.fail("userinfo", format!("HTTP {}", answer.status().as_u16())),
@@ -254,9 +258,8 @@ async fn login(
             let answer = client_http::json(
                 "introspect",
                 http.post(url)
-                    .basic_auth(&settings.client_id, Some(&settings.client_secret))
-                    .form(&[("token", access_token.as_str())])
-                    .send()
+                    .basic_auth(&settings.client_id, &settings.client_secret)
+                    .send_form(&[("token", access_token.as_str())])
                     .await,
             )
             .await;
@@ -276,12 +279,11 @@ async fn login(
             let answer = client_http::json(
                 "refresh",
                 http.post(&endpoints.token)
-                    .basic_auth(&settings.client_id, Some(&settings.client_secret))
-                    .form(&[
+                    .basic_auth(&settings.client_id, &settings.client_secret)
+                    .send_form(&[
                         ("grant_type", "refresh_token"),
                         ("refresh_token", refresh_token),
                     ])
-                    .send()
                     .await,
             )
             .await;
@@ -321,9 +323,16 @@ fn note_tokens(seen: &mut Observation, path: &str, tokens: &Value) {
 
 /// Approves a CIBA request through psc-mock's control API.
 async fn approve(http: &Client, issuer: &str, auth_req_id: &str) -> Result<(), ClientError> {
-    let url = reqwest::Url::parse(issuer)
+    let url: awc::http::Uri = issuer
+        .parse()
         .map_err(|e| ClientError::Unexpected(format!("the issuer: {e}"), "approve"))?;
-    let origin = url.origin().ascii_serialization();
+    let (Some(scheme), Some(authority)) = (url.scheme_str(), url.authority()) else {
+        return Err(ClientError::Unexpected(
+            format!("the issuer {issuer:?} is not an absolute URL"),
+            "approve",
+        ));
+    };
+    let origin = format!("{scheme}://{authority}");
     let answer = http
         .post(format!("{origin}/mock/ciba/requests/{auth_req_id}/approve"))
         .send()

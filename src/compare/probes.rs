@@ -2,12 +2,11 @@
 //! issuer must refuse, noted by status, `error` code and, for userinfo, the
 //! `WWW-Authenticate` challenge's error.
 
-use reqwest::Client;
 use serde_json::{Value, json};
 
 use super::observation::{Observation, Observed};
 use super::observe::Side;
-use crate::client_http::{self, ClientError, Endpoints};
+use crate::client_http::{self, Client, ClientError, Endpoints, MAX_ANSWER, Sent};
 
 /// The probes, in order (each a step of the table).
 pub const ERROR_STEPS: [&str; 5] = [
@@ -31,48 +30,54 @@ pub async fn errors(side: &Side, http: &Client, endpoints: &Endpoints, seen: &mu
     let settings = &side.client;
     let (id, secret) = (settings.client_id.as_str(), settings.client_secret.as_str());
     let login_hint = settings.login_hint.as_str();
-    let probes: [(&str, reqwest::RequestBuilder); 5] = [
-        (
-            ERROR_STEPS[0],
-            http.post(&endpoints.token)
-                .basic_auth(id, Some(secret))
-                .form(&[
-                    ("grant_type", "urn:openid:params:grant-type:ciba"),
-                    ("auth_req_id", "psc-mock-compare-unknown-auth-req-id"),
-                ]),
-        ),
-        (
-            ERROR_STEPS[1],
-            http.post(&endpoints.backchannel)
-                .basic_auth(id, Some("psc-mock-compare-wrong-secret"))
-                .form(&[
-                    ("login_hint", login_hint),
-                    ("scope", settings.scope.as_str()),
-                ]),
-        ),
-        (
-            ERROR_STEPS[2],
-            http.post(&endpoints.backchannel)
-                .basic_auth(id, Some(secret))
-                .form(&[
-                    ("login_hint", login_hint),
-                    ("scope", "openid psc-mock-compare-unknown-scope"),
-                ]),
-        ),
-        (
-            ERROR_STEPS[3],
-            http.get(&endpoints.userinfo)
-                .bearer_auth("psc-mock-compare-invalid-access-token"),
-        ),
-        (
-            ERROR_STEPS[4],
-            http.post(&endpoints.backchannel)
-                .basic_auth(id, Some(secret))
-                .form(&[("scope", settings.scope.as_str())]),
-        ),
+    let ciba = [
+        ("grant_type", "urn:openid:params:grant-type:ciba"),
+        ("auth_req_id", "psc-mock-compare-unknown-auth-req-id"),
     ];
-    for (step, request) in probes {
-        match refusal(request).await {
+    let wrong_secret = [
+        ("login_hint", login_hint),
+        ("scope", settings.scope.as_str()),
+    ];
+    let unknown_scope = [
+        ("login_hint", login_hint),
+        ("scope", "openid psc-mock-compare-unknown-scope"),
+    ];
+    let no_login_hint = [("scope", settings.scope.as_str())];
+    for (index, step) in ERROR_STEPS.into_iter().enumerate() {
+        // Each request is made when its turn comes (its timeout starts then).
+        let sent: Sent = match index {
+            0 => {
+                http.post(&endpoints.token)
+                    .basic_auth(id, secret)
+                    .send_form(&ciba)
+                    .await
+            }
+            1 => {
+                http.post(&endpoints.backchannel)
+                    .basic_auth(id, "psc-mock-compare-wrong-secret")
+                    .send_form(&wrong_secret)
+                    .await
+            }
+            2 => {
+                http.post(&endpoints.backchannel)
+                    .basic_auth(id, secret)
+                    .send_form(&unknown_scope)
+                    .await
+            }
+            3 => {
+                http.get(&endpoints.userinfo)
+                    .bearer_auth("psc-mock-compare-invalid-access-token")
+                    .send()
+                    .await
+            }
+            _ => {
+                http.post(&endpoints.backchannel)
+                    .basic_auth(id, secret)
+                    .send_form(&no_login_hint)
+                    .await
+            }
+        };
+        match refusal(sent).await {
             Ok(refusal) => {
                 seen.value(format!("{step}.status"), &json!(refusal.status));
                 match refusal.body.get("error") {
@@ -99,18 +104,15 @@ pub async fn errors(side: &Side, http: &Client, endpoints: &Endpoints, seen: &mu
 }
 
 /// Sends a request expected to be refused and reads the refusal.
-async fn refusal(request: reqwest::RequestBuilder) -> Result<Refusal, ClientError> {
-    let answer = request
-        .send()
-        .await
-        .map_err(|e| client_http::transport("error probe", &e))?;
+async fn refusal(sent: Sent) -> Result<Refusal, ClientError> {
+    let mut answer = sent.map_err(|e| client_http::transport("error probe", &e))?;
     let status = answer.status().as_u16();
     let www_authenticate = answer
         .headers()
-        .get(reqwest::header::WWW_AUTHENTICATE)
+        .get(awc::http::header::WWW_AUTHENTICATE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = answer.json().await.unwrap_or(Value::Null);
+    let body = answer.json().limit(MAX_ANSWER).await.unwrap_or(Value::Null);
     Ok(Refusal {
         status,
         body,

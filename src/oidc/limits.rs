@@ -12,8 +12,8 @@
 //!   when its head was read. A body that stops arriving is answered 408
 //!   `invalid_request` and its connection closed, whoever was reading it.
 //!
-//! The limits of connections and handshakes are the `HttpServer`'s, set in
-//! `startup`.
+//! The limits of connections and handshakes are the listener's
+//! (`listener`).
 
 use std::cell::Cell;
 use std::pin::Pin;

@@ -2,7 +2,7 @@
 //! on the source: imports between the top-level modules of `src/` go one
 //! way (the domain never imports the HTTP layer, and no two modules import
 //! each other, directly or through others), and there is no process-wide
-//! mutable state (`static` items).
+//! mutable state (`static` items); and the server has one HTTP stack.
 //!
 //! The module graph is read from the `crate::<module>` paths of each file's
 //! code, outside comments and unit-test modules.
@@ -13,11 +13,19 @@ use std::path::{Path, PathBuf};
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 
 /// The HTTP layer: handlers, the application state, wiring.
-const HTTP: [&str; 5] = ["oidc", "control", "state", "startup", "mock_server"];
+const HTTP: [&str; 6] = [
+    "oidc",
+    "control",
+    "state",
+    "startup",
+    "listener",
+    "mock_server",
+];
 
 /// The domain: what PSC is about, independent of HTTP.
-const DOMAIN: [&str; 17] = [
+const DOMAIN: [&str; 18] = [
     "identifiers",
+    "outbound",
     "registry",
     "annuaire",
     "ciba",
@@ -219,4 +227,51 @@ fn files_are_small_enough_to_read_in_one_go() {
         })
         .collect();
     assert!(long.is_empty(), "split these: {long:#?}");
+}
+
+/// HTTP stacks other than actix's (server, and awc for the outgoing
+/// requests): none may be among the server's dependencies. reqwest is the
+/// tests' client, a dev-dependency.
+const OTHER_HTTP_STACKS: [&str; 6] = ["hyper", "reqwest", "ureq", "isahc", "surf", "attohttpc"];
+
+/// The server's dependency graph (normal dependencies, this platform)
+/// has one HTTP stack: actix's.
+#[test]
+fn the_server_has_one_http_stack() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["tree", "--locked", "--offline", "--edges", "normal"])
+        .args([
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+            "--package",
+            "psc-mock",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let crates: BTreeSet<(&str, &str)> = tree
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            Some((words.next()?, words.next()?))
+        })
+        .collect();
+    assert!(
+        crates.iter().any(|(name, _)| *name == "awc"),
+        "the tree was not read: {tree}"
+    );
+    let others: Vec<_> = crates
+        .iter()
+        .filter(|(name, _)| OTHER_HTTP_STACKS.contains(name))
+        .collect();
+    assert!(others.is_empty(), "a second HTTP stack: {others:?}");
 }

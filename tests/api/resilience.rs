@@ -71,8 +71,9 @@ async fn garbage_and_abandoned_handshakes_do_not_disturb_the_server() {
 
 /// A client that offers HTTP/2 only (ALPN `h2`): the listener speaks
 /// HTTP/1.1 only, so the handshake is refused with `no_application_protocol`
-/// (RFC 7301 §3.2). The listener used to accept `h2` and hand the
-/// connection to actix-http built without HTTP/2, whose worker panicked.
+/// (RFC 7301 §3.2); one that offers both gets HTTP/1.1. The listener used to
+/// accept `h2` and hand the connection to actix-http built without HTTP/2,
+/// whose worker panicked.
 #[tokio::test]
 async fn a_client_offering_http2_only_is_refused_in_the_handshake() {
     use rustls::pki_types::pem::PemObject;
@@ -89,6 +90,16 @@ async fn a_client_offering_http2_only_is_refused_in_the_handshake() {
     .unwrap()
     .with_root_certificates(roots)
     .with_no_client_auth();
+    // Offered both, the listener picks HTTP/1.1 (actix-http is built with
+    // HTTP/2, for awc; the listener must still not offer it).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let both = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config.clone()));
+    let tcp = TcpStream::connect(addr(&app)).await.unwrap();
+    let tls = both
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     for _ in 0..3 {
