@@ -26,12 +26,13 @@ WORKDIR /src
 # The context is what .dockerignore lets through: the manifest, the lock file,
 # the sources and the files they embed (keys/, fixtures/, config/).
 COPY . .
-RUN cargo build --release --locked
+# `dist`: the release profile with whole-program LTO (Cargo.toml).
+RUN cargo build --profile dist --locked
 
 # The example CIBA client of docker-compose.yml, built on top of the above
 # (it needs the dev-dependencies, which the server's image does not).
 FROM builder AS example-builder
-RUN cargo build --release --locked --example ciba_client
+RUN cargo build --profile dist --locked --example ciba_client
 
 # --- runtime base --------------------------------------------------------------
 # Debian slim, the same release as the build image: the binaries link glibc
@@ -54,7 +55,7 @@ COPY keys/ca.pem keys/client.pem keys/client.key /app/keys/
 
 # --- the example client (docker-compose.yml's example-client) -----------------
 FROM runtime-base AS example-client
-COPY --from=example-builder /src/target/release/examples/ciba_client /usr/local/bin/ciba_client
+COPY --from=example-builder /src/target/dist/examples/ciba_client /usr/local/bin/ciba_client
 USER 10001:10001
 # Paths and a URL, no secret (the key file is the public test key).
 # hadolint ignore=DL3064
@@ -66,7 +67,7 @@ ENTRYPOINT ["ciba_client"]
 
 # --- the server (the default target) ----------------------------------------
 FROM runtime-base AS runtime
-COPY --from=builder /src/target/release/psc-mock /usr/local/bin/psc-mock
+COPY --from=builder /src/target/dist/psc-mock /usr/local/bin/psc-mock
 USER 10001:10001
 # Settings from the environment (PSC_MOCK_<SECTION>__<KEY>); a CI service
 # that cannot pass arguments sets more the same way, e.g.
