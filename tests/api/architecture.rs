@@ -72,17 +72,42 @@ fn module_of(path: &Path) -> String {
     first.to_string_lossy().trim_end_matches(".rs").to_owned()
 }
 
-/// Every top-level module and the top-level modules its code names.
-fn graph() -> BTreeMap<String, BTreeSet<String>> {
+/// Every Rust file under `src/`, with its text.
+fn sources() -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
     rust_files(Path::new(SRC), &mut files);
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).unwrap();
+            (file, text)
+        })
+        .collect()
+}
+
+/// The lines of code (outside comments and unit tests) that `wrong`
+/// picks, each as `file:line: code`.
+fn code_lines_where(wrong: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut found = Vec::new();
+    for (file, text) in sources() {
+        for (n, line) in code_of(&text).lines().enumerate() {
+            if wrong(line) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+/// Every top-level module and the top-level modules its code names.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for file in files {
+    for (file, text) in sources() {
         let module = module_of(&file);
         if module == "main" || module == "lib" {
             continue;
         }
-        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        let code = code_of(&text);
         let used = graph.entry(module.clone()).or_default();
         for (i, _) in code.match_indices("crate::") {
             let name: String = code[i + "crate::".len()..]
@@ -170,19 +195,11 @@ fn the_checks_see_a_cycle_and_a_wrong_import() {
 
 #[test]
 fn no_process_wide_mutable_state() {
-    let mut files = Vec::new();
-    rust_files(Path::new(SRC), &mut files);
-    let mut statics = Vec::new();
-    for file in files {
-        let code = code_of(&std::fs::read_to_string(&file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            let item = line.trim_start();
-            let item = item.strip_prefix("pub ").unwrap_or(item);
-            if item.starts_with("static ") || item.starts_with("static mut ") {
-                statics.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
-            }
-        }
-    }
+    let statics = code_lines_where(|line| {
+        let item = line.trim_start();
+        let item = item.strip_prefix("pub ").unwrap_or(item);
+        item.starts_with("static ") || item.starts_with("static mut ")
+    });
     assert!(
         statics.is_empty(),
         "state must live in AppState (several servers run in one process): {statics:#?}"
@@ -193,18 +210,10 @@ fn no_process_wide_mutable_state() {
 /// `thiserror`), turned into text only where it is reported.
 #[test]
 fn errors_are_types_not_strings() {
-    let mut files = Vec::new();
-    rust_files(Path::new(SRC), &mut files);
-    let mut stringly = Vec::new();
-    for file in files {
-        let code = code_of(&std::fs::read_to_string(&file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            let compact: String = line.split_whitespace().collect();
-            if compact.contains(",String>") && compact.contains("Result<") {
-                stringly.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
-            }
-        }
-    }
+    let stringly = code_lines_where(|line| {
+        let compact: String = line.split_whitespace().collect();
+        compact.contains(",String>") && compact.contains("Result<")
+    });
     assert!(
         stringly.is_empty(),
         "give these errors a type: {stringly:#?}"
@@ -215,12 +224,9 @@ fn errors_are_types_not_strings() {
 /// their tests.
 #[test]
 fn files_are_small_enough_to_read_in_one_go() {
-    let mut files = Vec::new();
-    rust_files(Path::new(SRC), &mut files);
-    let long: Vec<String> = files
+    let long: Vec<String> = sources()
         .iter()
-        .filter_map(|file| {
-            let text = std::fs::read_to_string(file).unwrap();
+        .filter_map(|(file, text)| {
             let code = text.split("#[cfg(test)]").next().unwrap_or_default();
             let lines = code.lines().count();
             (lines > 400).then(|| format!("{}: {lines} lines", file.display()))
