@@ -217,6 +217,15 @@ impl Container {
         self.root.join(container_path.trim_start_matches('/'))
     }
 
+    /// Rewrites the configuration file at `container_path` so that the
+    /// `/config/` paths it names lead into this stand-in's root.
+    fn root_config_paths(&self, container_path: &str) {
+        let path = self.host_path(container_path);
+        let text = std::fs::read_to_string(&path).expect("the configuration file");
+        let text = text.replace("\"/config/", &format!("\"{}/config/", self.root.display()));
+        std::fs::write(&path, text).unwrap();
+    }
+
     /// Copies a host file or folder to a container path.
     fn put(&self, host: &Path, container_path: &str) {
         let target = self.host_path(container_path);
@@ -396,13 +405,7 @@ async fn the_compose_file_runs_a_ciba_login_through_the_images_commands() {
         env
     };
     if let Some(config) = server_env.get("PSC_MOCK_CONFIG") {
-        let path = container.host_path(config);
-        let text = std::fs::read_to_string(&path).expect("the mounted configuration");
-        let text = text.replace(
-            "\"/config/",
-            &format!("\"{}/config/", container.root.display()),
-        );
-        std::fs::write(&path, text).unwrap();
+        container.root_config_paths(config);
     }
 
     // ENTRYPOINT, then the compose file's command in place of CMD.
@@ -963,13 +966,7 @@ async fn the_templates_derived_image_reads_its_config_folder() {
     let env = env_of(&layers);
     assert_known_variables("ci/templates/psc-mock.Dockerfile", &env);
     let config = env.get("PSC_MOCK_CONFIG").expect("PSC_MOCK_CONFIG");
-    let config_path = container.host_path(config);
-    let text = std::fs::read_to_string(&config_path).expect("the configuration in the context");
-    let text = text.replace(
-        "\"/config/",
-        &format!("\"{}/config/", container.root.display()),
-    );
-    std::fs::write(&config_path, text).unwrap();
+    container.root_config_paths(config);
     let mut command = exec_form(
         "ENTRYPOINT",
         last(&layers, "ENTRYPOINT").expect("ENTRYPOINT"),
