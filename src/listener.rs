@@ -52,71 +52,9 @@ pub struct Listening {
     pub signals: bool,
 }
 
-/// Serves `app` on `listener`, over TLS with `tls` or in plain HTTP.
-pub fn serve<F, T, B>(
-    listener: TcpListener,
-    tls: Option<ServerConfig>,
-    listening: Listening,
-    app: F,
-) -> std::io::Result<Server>
-where
-    F: Fn() -> App<T> + Send + Clone + 'static,
-    T: ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<B>,
-            Error = Error,
-            InitError = (),
-        > + 'static,
-    B: MessageBody + 'static,
-{
-    let addr = listener.local_addr()?;
-    let secure = tls.is_some();
-    let mut builder = actix_server::Server::build().shutdown_timeout(5);
-    if listening.workers > 0 {
-        builder = builder.workers(listening.workers);
-    }
-    if !listening.signals {
-        builder = builder.disable_signals();
-    }
-    let http = Http {
-        app,
-        addr,
-        secure,
-        listening,
-        shutdown: builder.graceful_shutdown_signal(),
-    };
-    let builder = match tls {
-        Some(config) => {
-            // Process-wide in actix-tls: servers in one process share the
-            // last value set.
-            actix_tls::accept::max_concurrent_tls_connect(listening.max_tls_handshakes);
-            builder.listen("psc-mock-https", listener, move || {
-                let mut acceptor = Acceptor::new(config.clone());
-                acceptor.set_handshake_timeout(listening.tls_handshake_timeout);
-                acceptor
-                    .map_err(TlsError::into_service_error)
-                    .map(|io: TlsStream<TcpStream>| {
-                        let peer = io.get_ref().0.peer_addr().ok();
-                        (io, peer)
-                    })
-                    .and_then(http.service().map_err(TlsError::Service))
-            })?
-        }
-        None => builder.listen("psc-mock-http", listener, move || {
-            fn_service(|io: TcpStream| {
-                let peer = io.peer_addr().ok();
-                std::future::ready(Ok((io, peer)))
-            })
-            .and_then(http.service())
-        })?,
-    };
-    Ok(builder.run())
-}
-
-/// What each worker's HTTP/1 service is made from.
+/// The protocol listener: what each worker's HTTP/1 service is made from.
 #[derive(Clone)]
-struct Http<F> {
+pub struct Listener<F> {
     app: F,
     addr: SocketAddr,
     secure: bool,
@@ -124,7 +62,7 @@ struct Http<F> {
     shutdown: GracefulShutdownSignal,
 }
 
-impl<F, T, B> Http<F>
+impl<F, T, B> Listener<F>
 where
     F: Fn() -> App<T> + Send + Clone + 'static,
     T: ServiceFactory<
@@ -136,6 +74,57 @@ where
         > + 'static,
     B: MessageBody + 'static,
 {
+    /// Serves `app` on `listener`, over TLS with `tls` or in plain HTTP.
+    pub fn serve(
+        listener: TcpListener,
+        tls: Option<ServerConfig>,
+        listening: Listening,
+        app: F,
+    ) -> std::io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let secure = tls.is_some();
+        let mut builder = actix_server::Server::build().shutdown_timeout(5);
+        if listening.workers > 0 {
+            builder = builder.workers(listening.workers);
+        }
+        if !listening.signals {
+            builder = builder.disable_signals();
+        }
+        let http = Self {
+            app,
+            addr,
+            secure,
+            listening,
+            shutdown: builder.graceful_shutdown_signal(),
+        };
+        let builder = match tls {
+            Some(config) => {
+                // Process-wide in actix-tls: servers in one process share the
+                // last value set.
+                actix_tls::accept::max_concurrent_tls_connect(listening.max_tls_handshakes);
+                builder.listen("psc-mock-https", listener, move || {
+                    let mut acceptor = Acceptor::new(config.clone());
+                    acceptor.set_handshake_timeout(listening.tls_handshake_timeout);
+                    acceptor
+                        .map_err(TlsError::into_service_error)
+                        .map(|io: TlsStream<TcpStream>| {
+                            let peer = io.get_ref().0.peer_addr().ok();
+                            (io, peer)
+                        })
+                        .and_then(http.service().map_err(TlsError::Service))
+                })?
+            }
+            None => builder.listen("psc-mock-http", listener, move || {
+                fn_service(|io: TcpStream| {
+                    let peer = io.peer_addr().ok();
+                    std::future::ready(Ok((io, peer)))
+                })
+                .and_then(http.service())
+            })?,
+        };
+        Ok(builder.run())
+    }
+
     /// The HTTP/1 service of one worker, on connections of type `Io`.
     fn service<Io>(
         &self,

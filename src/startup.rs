@@ -15,7 +15,7 @@ use crate::config::{ConfigError, Settings};
 use crate::control::{ControlToken, Site};
 use crate::form::BodyLimit;
 use crate::keys::KeyError;
-use crate::listener::{self, Listening};
+use crate::listener::{Listener, Listening};
 use crate::oidc::limits::{Limits, limits};
 use crate::pki::{Pki, PkiError};
 use crate::scenarios::ScriptFile;
@@ -199,7 +199,7 @@ impl Application {
         } else {
             None
         };
-        let server = listener::serve(listener, tls, listening, app).map_err(bind_err)?;
+        let server = Listener::serve(listener, tls, listening, app).map_err(bind_err)?;
 
         let control = match (control_listener, settings.control.bind) {
             (Some(listener), Some(addr)) => {
