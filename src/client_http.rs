@@ -12,13 +12,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use awc::error::SendRequestError;
+use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
 
 use crate::clock::Stopwatch;
 use crate::outbound::{Outbound, Trust, error_chain};
-use crate::pki::EMBEDDED;
+use crate::pki::{self, EMBEDDED, PkiError};
 
 /// The HTTPS client of the commands.
 pub type Client = awc::Client;
@@ -111,14 +111,13 @@ pub fn client(settings: &ClientSettings) -> Result<Client, ClientError> {
             EMBEDDED.client_key.to_owned(),
         ),
     };
-    let unusable = |e: &dyn std::fmt::Display| {
-        ClientError::Setup(format!("the client certificate or key is unusable: {e}"))
-    };
-    let chain = certificates(&cert).map_err(|e| unusable(&e))?;
-    let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| unusable(&e))?;
+    let setup = |e: PkiError| ClientError::Setup(e.to_string());
+    let chain = pki::certs("the client certificate", &cert).map_err(setup)?;
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
+        .map_err(|e| ClientError::Setup(format!("the client key is not a PEM private key: {e}")))?;
     let ca = settings.ca.as_ref().map(read).transpose()?;
-    let cas = certificates(ca.as_deref().unwrap_or(EMBEDDED.ca_cert))
-        .map_err(|e| ClientError::Setup(format!("the CA file is not PEM certificates: {e}")))?;
+    let cas =
+        pki::certs("the CA file", ca.as_deref().unwrap_or(EMBEDDED.ca_cert)).map_err(setup)?;
     let trust = match ca {
         Some(_) => Trust::Only(&cas),
         None => Trust::SystemAnd(&cas),
@@ -126,15 +125,6 @@ pub fn client(settings: &ClientSettings) -> Result<Client, ClientError> {
     let outbound = Outbound::new(trust, Some((chain, key)), Duration::from_secs(30))
         .map_err(|e| ClientError::Setup(format!("HTTP client: {e}")))?;
     Ok(outbound.client())
-}
-
-/// The certificates of a PEM text: at least one.
-fn certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, rustls::pki_types::pem::Error> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>()?;
-    if certs.is_empty() {
-        return Err(rustls::pki_types::pem::Error::NoItemsFound);
-    }
-    Ok(certs)
 }
 
 /// The endpoints to use: the mTLS aliases when advertised.

@@ -164,7 +164,8 @@ fn read_or(path: Option<&Path>, embedded: &str) -> Result<String, PkiError> {
     path.map_or_else(|| Ok(embedded.to_owned()), read)
 }
 
-fn certs(what: &str, pem: &str) -> Result<Vec<CertificateDer<'static>>, PkiError> {
+/// The certificates of a PEM text, at least one; errors name `what`.
+pub fn certs(what: &str, pem: &str) -> Result<Vec<CertificateDer<'static>>, PkiError> {
     let list = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| PkiError::Pem {
